@@ -1,0 +1,45 @@
+# ADE20K-150 with the official MaskFormer semantic augmentation:
+# short-edge resize to a random choice of x0.5..x2.0 of the crop (16 scales,
+# max 4x crop), random crop, SSD colour jitter (mmseg PhotoMetricDistortion),
+# horizontal flip; padding to the crop is done by the data preprocessor.
+# Test: short side = crop size (max 4x), whole image.
+_base_ = ['mmseg::_base_/datasets/ade20k.py']
+crop_size = (512, 512)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', reduce_zero_label=True),
+    dict(
+        type='RandomChoiceResize',
+        scales=[int(512 * x * 0.1) for x in range(5, 21)],
+        resize_type='ResizeShortestEdge',
+        max_size=2048),
+    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=1.0),
+    dict(type='PhotoMetricDistortion'),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackSegInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='ResizeShortestEdge', scale=512, max_size=2048),
+    dict(type='LoadAnnotations', reduce_zero_label=True),
+    dict(type='PackSegInputs')
+]
+# official TEST.AUG: short sides 256..896 (x0.5..x1.75 of 512), max 3584, + flip
+tta_pipeline = [
+    dict(type='LoadImageFromFile', backend_args=None),
+    dict(
+        type='TestTimeAug',
+        transforms=[[
+            dict(type='ResizeShortestEdge', scale=s, max_size=3584)
+            for s in (256, 384, 512, 640, 768, 896)
+        ],
+                    [
+                        dict(type='RandomFlip', prob=0., direction='horizontal'),
+                        dict(type='RandomFlip', prob=1., direction='horizontal')
+                    ], [dict(type='LoadAnnotations')],
+                    [dict(type='PackSegInputs')]])
+]
+train_dataloader = dict(
+    batch_size=2, num_workers=4, dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader

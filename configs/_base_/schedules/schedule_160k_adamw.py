@@ -1,0 +1,25 @@
+# Official ResNet schedule: AdamW lr 1e-4, wd 1e-4, backbone lr x0.1, no
+# weight decay on norms and the query embedding, full-model gradient-norm
+# clipping at 0.01, poly LR (power 0.9) over 160k iterations, no warm-up.
+_base_ = ['mmseg::_base_/schedules/schedule_160k.py']
+optim_wrapper = dict(
+    _delete_=True,
+    type='OptimWrapper',
+    optimizer=dict(
+        type='AdamW', lr=1e-4, betas=(0.9, 0.999), eps=1e-8,
+        weight_decay=1e-4),
+    clip_grad=dict(max_norm=0.01, norm_type=2),
+    paramwise_cfg=dict(
+        norm_decay_mult=0.0,
+        custom_keys={
+            'backbone': dict(lr_mult=0.1),
+            'query_embed': dict(decay_mult=0.0)
+        }))
+param_scheduler = [
+    dict(
+        type='PolyLR', eta_min=0, power=0.9, begin=0, end=160000,
+        by_epoch=False)
+]
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=160000, val_interval=16000)
+default_hooks = dict(
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=16000))

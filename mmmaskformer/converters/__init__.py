@@ -1,0 +1,3 @@
+from .official import convert_official_state_dict
+
+__all__ = ['convert_official_state_dict']

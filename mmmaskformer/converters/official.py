@@ -1,0 +1,147 @@
+"""Official (detectron2) MaskFormer checkpoint keys -> mmmaskformer keys.
+
+Accepts both layouts of the official head:
+
+* released / old (v1): ``sem_seg_head.adapter_1.weight`` ...
+* current (v2):        ``sem_seg_head.pixel_decoder.adapter_1.weight`` ...
+
+and the detectron2 ResNet backbone (``backbone.stem.conv1`` ...,
+``backbone.res{2..5}``) in its plain and DeepLab (three-conv stem) forms,
+mapped to mmseg's ``ResNet``/``ResNetV1c``. Every source key is either mapped
+or checked and consumed (``criterion.empty_weight``); anything else raises.
+"""
+import re
+from typing import Dict, List, Mapping, Optional, Tuple
+
+import numpy as np
+import torch
+
+_PIXEL_DECODER_RULES: List[Tuple[str, str]] = [
+    (r'adapter_(\d+)\.weight', 'lateral_convs.{n1}.conv.weight'),
+    (r'adapter_(\d+)\.bias', 'lateral_convs.{n1}.conv.bias'),
+    (r'adapter_(\d+)\.norm\.(weight|bias)', 'lateral_convs.{n1}.norm.{g2}'),
+    (r'layer_(\d+)\.weight', 'output_convs.{n1}.conv.weight'),
+    (r'layer_(\d+)\.bias', 'output_convs.{n1}.conv.bias'),
+    (r'layer_(\d+)\.norm\.(weight|bias)', 'output_convs.{n1}.norm.{g2}'),
+    (r'mask_features\.(weight|bias)', 'mask_feature.{g1}'),
+    (r'input_proj\.(weight|bias)', 'input_proj.{g1}'),
+    (r'transformer\.encoder\.(.+)', 'encoder.{g1}'),
+]
+
+_PREDICTOR_RULES: List[Tuple[str, str]] = [
+    (r'query_embed\.weight', 'transformer_decoder.query_embed.weight'),
+    (r'input_proj\.(weight|bias)', 'transformer_decoder.input_proj.{g1}'),
+    (r'transformer\.encoder\.(.+)', 'transformer_decoder.encoder.{g1}'),
+    (r'transformer\.decoder\.norm\.(weight|bias)',
+     'transformer_decoder.decoder.post_norm.{g1}'),
+    (r'transformer\.decoder\.layers\.(\d+)\.multihead_attn\.(.+)',
+     'transformer_decoder.decoder.layers.{g1}.cross_attn.{g2}'),
+    (r'transformer\.decoder\.layers\.(\d+)\.(.+)',
+     'transformer_decoder.decoder.layers.{g1}.{g2}'),
+    (r'class_embed\.(weight|bias)', 'cls_embed.{g1}'),
+    (r'mask_embed\.layers\.(\d+)\.(weight|bias)', 'mask_embed.layers.{g1}.{g2}'),
+]
+
+_BN = r'(weight|bias|running_mean|running_var)'
+_RESNET_RULES: List[Tuple[str, str]] = [
+    (r'stem\.conv1\.weight', 'conv1.weight'),  # plain stem
+    (r'stem\.conv1\.norm\.' + _BN, 'bn1.{g1}'),
+    (r'res(\d)\.(\d+)\.conv(\d)\.weight', 'layer{s}.{g2}.conv{g3}.weight'),
+    (r'res(\d)\.(\d+)\.conv(\d)\.norm\.' + _BN, 'layer{s}.{g2}.bn{g3}.{g4}'),
+    (r'res(\d)\.(\d+)\.shortcut\.weight', 'layer{s}.{g2}.downsample.0.weight'),
+    (r'res(\d)\.(\d+)\.shortcut\.norm\.' + _BN,
+     'layer{s}.{g2}.downsample.1.{g3}'),
+]
+# DeepLab stem (R101c): three 3x3 convs -> mmseg ResNetV1c ``stem`` Sequential
+_DEEP_STEM_RULES: List[Tuple[str, str]] = [
+    (r'stem\.conv(\d)\.weight', 'stem.{c}.weight'),
+    (r'stem\.conv(\d)\.norm\.' + _BN, 'stem.{n}.{g2}'),
+]
+
+
+def _apply(rules, key: str) -> Optional[str]:
+    for pattern, template in rules:
+        m = re.fullmatch(pattern, key)
+        if m is None:
+            continue
+        g = m.groups()
+        fields = {f'g{i + 1}': v for i, v in enumerate(g)}
+        if '{n1}' in template:
+            fields['n1'] = int(g[0]) - 1  # official index 1 = res2 = our 0
+        if '{s}' in template:
+            fields['s'] = int(g[0]) - 1  # res2 -> layer1
+        if '{c}' in template:
+            fields['c'] = (int(g[0]) - 1) * 3  # conv k -> stem.{3(k-1)}
+        if '{n}' in template:
+            fields['n'] = (int(g[0]) - 1) * 3 + 1  # norm k -> stem.{3(k-1)+1}
+        return template.format(**fields)
+    return None
+
+
+def _to_tensor(v) -> torch.Tensor:
+    if isinstance(v, np.ndarray):
+        return torch.from_numpy(np.ascontiguousarray(v))
+    return torch.as_tensor(v)
+
+
+def convert_official_state_dict(
+        state_dict: Mapping[str, object],
+        head_prefix: str = 'decode_head.',
+        backbone_prefix: str = 'backbone.',
+        no_object_weight: Optional[float] = 0.1) -> Dict[str, torch.Tensor]:
+    """Map an official MaskFormer state dict to ours.
+
+    Args:
+        state_dict: official keys to tensors or numpy arrays (a released
+            ``.pkl``'s ``"model"`` entry, or ``model.state_dict()``).
+        head_prefix: our head's prefix (``decode_head.`` in the semantic
+            ``EncoderDecoder``, ``panoptic_head.`` in ``MaskFormerPanoptic``).
+        backbone_prefix: our backbone's prefix.
+        no_object_weight: checked against ``criterion.empty_weight[-1]``
+            when that key is present (``None`` skips the check).
+
+    Raises:
+        KeyError: a key that no rule consumes (names every such key).
+    """
+    deep_stem = any(k.startswith('backbone.stem.conv2') for k in state_dict)
+    out: Dict[str, torch.Tensor] = {}
+    unknown = []
+    for key, value in state_dict.items():
+        new = None
+        if key.startswith('sem_seg_head.predictor.'):
+            new = _apply(_PREDICTOR_RULES, key[len('sem_seg_head.predictor.'):])
+            new = new and head_prefix + new
+        elif key.startswith('sem_seg_head.'):
+            rest = key[len('sem_seg_head.'):]
+            if rest.startswith('pixel_decoder.'):
+                rest = rest[len('pixel_decoder.'):]
+            new = _apply(_PIXEL_DECODER_RULES, rest)
+            new = new and head_prefix + 'pixel_decoder.' + new
+        elif key.startswith('backbone.'):
+            rest = key[len('backbone.'):]
+            rules = (_DEEP_STEM_RULES + _RESNET_RULES[2:]) if deep_stem \
+                else _RESNET_RULES
+            new = _apply(rules, rest)
+            new = new and backbone_prefix + new
+        elif key == 'criterion.empty_weight':
+            w = _to_tensor(value)
+            if no_object_weight is not None and not torch.allclose(
+                    w[-1], torch.tensor(float(no_object_weight))):
+                raise ValueError(
+                    f'criterion.empty_weight[-1] = {float(w[-1])} but the '
+                    f'config uses no_object_weight={no_object_weight}')
+            continue
+        elif key in ('pixel_mean', 'pixel_std'):
+            continue  # the data preprocessor normalises
+        if new is None:
+            unknown.append(key)
+            continue
+        out[new] = _to_tensor(value)
+    if unknown:
+        raise KeyError('official keys with no mapping: ' + ', '.join(unknown))
+    # mmseg's BatchNorm2d layers carry a counter the d2 FrozenBN lacks
+    for key in list(out):
+        if key.startswith(backbone_prefix) and key.endswith('.running_var'):
+            out[key[:-len('running_var')] + 'num_batches_tracked'] = \
+                torch.tensor(0, dtype=torch.long)
+    return out

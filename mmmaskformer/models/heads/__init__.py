@@ -1,0 +1,3 @@
+from .maskformer_head import MaskFormerHead
+
+__all__ = ['MaskFormerHead']

@@ -1,0 +1,140 @@
+"""MaskFormerHead: the mask-classification segmentation module.
+
+Data flow (paper Fig. 2)::
+
+    feats -> pixel_decoder -> pixel_embed (B, C, H/4, W/4), memory
+    memory -> transformer_decoder -> hs (L, B, Q, D)
+    hs -> cls_embed -> cls_logits (L, B, Q, K+1)
+    hs -> mask_embed (3-layer MLP) -> (L, B, Q, C) --einsum pixel_embed--> mask_logits (L, B, Q, H/4, W/4)
+
+The same head serves semantic segmentation (through mmseg's
+``EncoderDecoder``: ``loss``/``predict`` below) and panoptic segmentation
+(through :class:`MaskFormerPanoptic`, which calls ``forward``, ``loss_by_targets``
+and the panoptic inference): only the targets and the post-processing differ.
+"""
+from typing import Dict, List, Optional, Sequence
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+from torch import nn
+
+from mmmaskformer.layers import MLP
+from mmmaskformer.registry import MODELS, build_scoped
+from mmmaskformer.structures import MaskFormerOutput, MaskTargets
+from ..inference import probabilistic_semantic_inference
+
+
+@MODELS.register_module()
+class MaskFormerHead(BaseModule):
+    """Pixel decoder + transformer decoder + class and mask predictions.
+
+    Args:
+        num_classes: K, the number of classes (the classifier has K+1).
+        in_channels: channels of the backbone levels (strides 4..32).
+        pixel_decoder: config of the pixel decoder (``FPNPixelDecoder`` ...).
+        transformer_decoder: config of the transformer decoder; its
+            ``in_channels`` is taken from the pixel decoder's memory.
+        criterion: config of the :class:`SetCriterion`.
+        ignore_index: label of ignored pixels in semantic maps; such pixels
+            are negatives in every target mask (official).
+        align_corners: kept for mmseg's ``EncoderDecoder``; MaskFormer
+            upsamples with ``align_corners=False``.
+    """
+
+    def __init__(self, num_classes: int, in_channels: Sequence[int],
+                 pixel_decoder: dict, transformer_decoder: dict,
+                 criterion: Optional[dict] = None, ignore_index: int = 255,
+                 align_corners: bool = False, init_cfg=None) -> None:
+        super().__init__(init_cfg)
+        self.num_classes = num_classes
+        self.out_channels = num_classes  # read by mmseg's EncoderDecoder
+        self.ignore_index = ignore_index
+        self.align_corners = align_corners
+        self.pixel_decoder = build_scoped(
+            MODELS, pixel_decoder, in_channels=list(in_channels))
+        self.transformer_decoder = build_scoped(
+            MODELS, transformer_decoder,
+            in_channels=self.pixel_decoder.memory_channels)
+        hidden_dim = self.transformer_decoder.hidden_dim
+        self.cls_embed = nn.Linear(hidden_dim, num_classes + 1)
+        self.mask_embed = MLP(hidden_dim, hidden_dim,
+                              self.pixel_decoder.mask_dim, 3)
+        self.criterion = build_scoped(
+            MODELS, criterion or dict(type='SetCriterion'),
+            num_classes=num_classes)
+
+    # ------------------------------------------------------------------ core
+    def forward(self, feats: List[torch.Tensor]) -> MaskFormerOutput:
+        pixel_embed, memory = self.pixel_decoder(feats)
+        hs = self.transformer_decoder(memory)  # (L, B, Q, D)
+        cls_logits = self.cls_embed(hs)  # (L, B, Q, K+1)
+        mask_embed = self.mask_embed(hs)  # (L, B, Q, C)
+        mask_logits = torch.einsum('lbqc,bchw->lbqhw', mask_embed,
+                                   pixel_embed)  # (L, B, Q, H/4, W/4)
+        return MaskFormerOutput(cls_logits, mask_logits)
+
+    def loss_by_targets(self, outputs: MaskFormerOutput,
+                        targets: Sequence[MaskTargets]
+                        ) -> Dict[str, torch.Tensor]:
+        return self.criterion(outputs.cls_logits, outputs.mask_logits, targets)
+
+    # ------------------------------------------- mmseg (semantic) interface
+    def semantic_targets(self, batch_data_samples) -> List[MaskTargets]:
+        """One mask per class present, ignored pixels excluded from all.
+
+        Raises ``ValueError`` naming the file when a label is neither a class
+        nor ``ignore_index``.
+        """
+        targets = []
+        for sample in batch_data_samples:
+            gt = sample.gt_sem_seg.data[0]  # (H, W)
+            classes = torch.unique(gt)
+            classes = classes[classes != self.ignore_index]
+            bad = classes[(classes < 0) | (classes >= self.num_classes)]
+            if bad.numel() > 0:
+                raise ValueError(
+                    f'{sample.metainfo.get("seg_map_path", "<unknown file>")}'
+                    f': label values {bad.tolist()} are outside [0, '
+                    f'{self.num_classes}) and are not ignore_index='
+                    f'{self.ignore_index}. Check the dataset\'s label map '
+                    f'or the model\'s num_classes.')
+            masks = gt[None] == classes[:, None, None]  # (M, H, W)
+            targets.append(MaskTargets(classes.long(), masks))
+        return targets
+
+    def loss(self, inputs: List[torch.Tensor], batch_data_samples,
+             train_cfg=None) -> Dict[str, torch.Tensor]:
+        return self.loss_by_targets(self(inputs),
+                                    self.semantic_targets(batch_data_samples))
+
+    @staticmethod
+    def _output_size(batch_img_metas: List[dict]):
+        # the same rule as mmseg's BaseDecodeHead.predict_by_feat
+        meta = batch_img_metas[0]
+        if isinstance(meta['img_shape'], torch.Size):
+            return meta['img_shape']
+        if 'pad_shape' in meta:
+            return meta['pad_shape'][:2]
+        return meta['img_shape']
+
+    def predict(self, inputs: List[torch.Tensor], batch_img_metas: List[dict],
+                test_cfg=None) -> torch.Tensor:
+        """Semantic score maps (B, K, H, W) at the (padded) input size.
+
+        Mask logits of the last layer are upsampled bilinearly to the input
+        size, then combined with the class probabilities
+        (``test_cfg.semantic_inference``, default ``'probabilistic'``).
+        mmseg's ``EncoderDecoder`` then crops the padding, resizes to the
+        original size and takes the argmax.
+        """
+        outputs = self(inputs)
+        mask_logits = F.interpolate(
+            outputs.mask_logits[-1], size=self._output_size(batch_img_metas),
+            mode='bilinear', align_corners=False)
+        mode = (test_cfg or {}).get('semantic_inference', 'probabilistic')
+        if mode != 'probabilistic':
+            raise ValueError(f'test_cfg.semantic_inference={mode!r}: '
+                             "expected 'probabilistic'")
+        return probabilistic_semantic_inference(outputs.cls_logits[-1],
+                                                mask_logits)

@@ -1,0 +1,8 @@
+from .panoptic import (assign_pixels, filter_queries, panoptic_inference)
+from .resize import crop_and_resize
+from .semantic import probabilistic_semantic_inference
+
+__all__ = [
+    'assign_pixels', 'crop_and_resize', 'filter_queries', 'panoptic_inference',
+    'probabilistic_semantic_inference'
+]

@@ -1,0 +1,3 @@
+from .detr_transformer_decoder import DETRTransformerDecoder
+
+__all__ = ['DETRTransformerDecoder']
