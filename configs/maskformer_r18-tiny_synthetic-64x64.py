@@ -19,6 +19,7 @@ data_preprocessor = dict(
     size=crop_size,
     test_cfg=dict(size_divisor=32))
 model = dict(
+    _scope_='mmmaskformer',  # nested builds (e.g. by SegTTAModel) stay ours
     type='EncoderDecoder',
     data_preprocessor=data_preprocessor,
     backbone=dict(

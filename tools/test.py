@@ -20,6 +20,7 @@ from mmengine.runner import Runner  # noqa: E402
 
 import mmmaskformer  # noqa: E402,F401
 from mmmaskformer.registry import RUNNERS  # noqa: E402
+from mmmaskformer.utils.dist import init_cpu_process_group  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -58,6 +59,7 @@ def trigger_visualization_hook(cfg, args):
             '--show or --show-dir; add it to the config.')
     hook = default_hooks['visualization']
     hook['draw'] = True
+    hook['interval'] = 1  # every test image, not every 50th
     if args.show:
         hook['show'] = True
         hook['wait_time'] = args.wait_time
@@ -81,6 +83,10 @@ def setup_cfg(args) -> Config:
     if args.launcher != 'none' and not torch.cuda.is_available():
         cfg.setdefault('env_cfg', {})
         cfg.env_cfg['dist_cfg'] = dict(backend='gloo')
+        # DDP over CPU modules takes no device ids
+        cfg.setdefault('model_wrapper_cfg', dict(
+            type='MMDistributedDataParallel', device_ids=None))
+        init_cpu_process_group(args.launcher)
     cfg.load_from = args.checkpoint
     if args.show or args.show_dir:
         cfg = trigger_visualization_hook(cfg, args)
@@ -89,6 +95,7 @@ def setup_cfg(args) -> Config:
             raise KeyError(f'{args.config} defines no tta_model/tta_pipeline')
         cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
         cfg.tta_model.module = cfg.model
+        cfg.tta_model.module.setdefault('_scope_', cfg.default_scope)
         cfg.model = cfg.tta_model
     if args.out is not None:
         evaluators = cfg.test_evaluator if isinstance(

@@ -18,6 +18,7 @@ from mmengine.runner import Runner  # noqa: E402
 
 import mmmaskformer  # noqa: E402,F401  (registers modules, checkpoint loading)
 from mmmaskformer.registry import RUNNERS  # noqa: E402
+from mmmaskformer.utils.dist import init_cpu_process_group  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -64,6 +65,10 @@ def setup_cfg(args) -> Config:
         # NCCL needs GPUs; CPU processes talk through gloo
         cfg.setdefault('env_cfg', {})
         cfg.env_cfg['dist_cfg'] = dict(backend='gloo')
+        # DDP over CPU modules takes no device ids
+        cfg.setdefault('model_wrapper_cfg', dict(
+            type='MMDistributedDataParallel', device_ids=None))
+        init_cpu_process_group(args.launcher)
     if args.amp:
         optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
         if optim_wrapper == 'AmpOptimWrapper':

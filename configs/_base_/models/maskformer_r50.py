@@ -12,6 +12,7 @@ data_preprocessor = dict(
     size=(512, 512),  # training inputs are padded to exactly the crop size
     test_cfg=dict(size_divisor=32))  # official size_divisibility 32
 model = dict(
+    _scope_='mmmaskformer',  # nested builds (e.g. by SegTTAModel) stay ours
     type='EncoderDecoder',
     data_preprocessor=data_preprocessor,
     backbone=dict(

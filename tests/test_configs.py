@@ -1,0 +1,109 @@
+"""Every config in configs/ parses and builds; the model is ours."""
+import glob
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+
+import mmmaskformer  # noqa: F401
+from mmmaskformer.registry import MODELS
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', '*.py')))
+
+# Modules reused on purpose: backbones, segmentor wrappers, data
+# preprocessors and torch/mmcv/mmengine building blocks.
+ALLOWED_PREFIXES = ('mmmaskformer.', 'torch.nn.', 'mmseg.models.backbones.',
+                    'mmseg.models.segmentors.', 'mmseg.models.utils.',
+                    'mmseg.models.data_preprocessor',
+                    'mmdet.models.data_preprocessors.', 'mmdet.models.detectors.base',
+                    'mmcv.cnn.', 'mmengine.model.', 'timm.')
+
+
+def build(path):
+    cfg = Config.fromfile(path)
+    init_default_scope(cfg.get('default_scope', 'mmmaskformer'))
+    return cfg, MODELS.build(cfg.model)
+
+
+def test_there_are_configs():
+    assert len(CONFIGS) >= 3
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
+def test_config_builds_our_model(path):
+    cfg, model = build(path)
+    assert cfg.default_scope == 'mmmaskformer'
+    foreign = sorted({
+        type(m).__module__ + '.' + type(m).__name__
+        for m in model.modules()
+        if not type(m).__module__.startswith(ALLOWED_PREFIXES)
+    })
+    assert not foreign, foreign
+    peers = [
+        type(m).__module__ for m in model.modules()
+        if 'maskformer' in type(m).__module__.lower()
+        and not type(m).__module__.startswith('mmmaskformer.')
+    ]
+    assert not peers, peers
+
+
+def test_r50_ade20k_parameters_and_shapes():
+    _, model = build(osp.join(REPO, 'configs', 'maskformer_r50_ade20k.py'))
+    n = sum(p.numel() for p in model.parameters())
+    assert abs(n - 41.3e6) <= 0.2e6, n  # paper: 41M
+    model.eval()
+    with torch.no_grad():
+        out = model.decode_head(model.extract_feat(torch.randn(1, 3, 512,
+                                                               512)))
+    assert out.cls_logits[-1].shape == (1, 100, 151)
+    assert out.mask_logits[-1].shape == (1, 100, 128, 128)
+    assert out.cls_logits.shape[0] == 6  # 6 decoder layers, deep supervision
+
+
+def test_swin_l_ade20k_parameters():
+    _, model = build(osp.join(REPO, 'configs', 'maskformer_swin-l_ade20k.py'))
+    n = sum(p.numel() for p in model.parameters())
+    assert abs(n - 212e6) <= 0.01 * 212e6, n  # paper: 212M
+
+
+def test_unprefixed_names_resolve_to_our_classes():
+    from mmmaskformer.models import (FocalLoss, HungarianAssigner,
+                                     MaskFormerHead)
+    from mmmaskformer.registry import TASK_UTILS
+    init_default_scope('mmmaskformer')
+    assert MODELS.get('MaskFormerHead') is MaskFormerHead
+    assert MODELS.get('FocalLoss') is FocalLoss
+    assert TASK_UTILS.get('HungarianAssigner') is HungarianAssigner
+    # even while another package's scope is the default one
+    init_default_scope('mmseg')
+    head = MODELS.build(
+        dict(type='MaskFormerHead', _scope_='mmmaskformer', num_classes=2,
+             in_channels=[8, 8, 8, 8],
+             pixel_decoder=dict(type='FPNPixelDecoder', conv_dim=32,
+                                mask_dim=32),
+             transformer_decoder=dict(type='DETRTransformerDecoder',
+                                      hidden_dim=32, num_queries=3,
+                                      num_heads=2, num_layers=1)))
+    assert type(head.criterion.assigner) is HungarianAssigner
+    assert type(head.criterion.loss_mask) is FocalLoss
+    init_default_scope('mmmaskformer')
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
+def test_tta_wrapped_model_is_ours(path):
+    """``--tta`` wraps the model in mmseg's SegTTAModel, which builds it from
+    inside mmseg's scope: the head must still be ours."""
+    from mmmaskformer.models import MaskFormerHead
+    cfg = Config.fromfile(path)
+    assert 'tta_model' in cfg, 'every config supports tools/test.py --tta'
+    tta = cfg.tta_model
+    tta.module = cfg.model
+    init_default_scope('mmseg')
+    try:
+        model = MODELS.build(tta)
+    finally:
+        init_default_scope('mmmaskformer')
+    assert type(model.module.decode_head) is MaskFormerHead
