@@ -1,0 +1,61 @@
+"""Convert a released official MaskFormer checkpoint to an mmmaskformer one.
+
+    python tools/convert_official_checkpoint.py model_final_d8dbeb.pkl \
+        checkpoints/maskformer_r50_ade20k_official.pth [--head-prefix decode_head.]
+
+Reads detectron2 ``.pkl`` files (numpy arrays under ``"model"``) and ``.pth``
+files (tensors under ``"model"`` or a plain state dict), in the released (v1)
+and the current (v2) head key layouts. Every key is mapped or the tool stops
+and names the ones it cannot map. The output loads with
+``tools/test.py CONFIG OUTPUT``.
+"""
+import argparse
+import os
+import os.path as osp
+import pickle
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+import torch  # noqa: E402
+
+from mmmaskformer.converters import convert_official_state_dict  # noqa: E402
+
+
+def load_official(path: str) -> dict:
+    if path.endswith('.pkl'):
+        with open(path, 'rb') as f:
+            data = pickle.load(f, encoding='latin1')
+    else:
+        data = torch.load(path, map_location='cpu', weights_only=False)
+    if isinstance(data, dict) and 'model' in data:
+        data = data['model']
+    if not isinstance(data, dict):
+        raise ValueError(f'{path}: expected a dict of arrays, got '
+                         f'{type(data).__name__}')
+    return data
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('src', help='official .pkl/.pth checkpoint')
+    parser.add_argument('dst', help='output mmengine checkpoint (.pth)')
+    parser.add_argument(
+        '--head-prefix', default='decode_head.',
+        help="our head's prefix: 'decode_head.' for semantic configs, "
+        "'panoptic_head.' for panoptic ones")
+    parser.add_argument('--no-object-weight', type=float, default=0.1)
+    args = parser.parse_args(argv)
+    src = load_official(args.src)
+    state_dict = convert_official_state_dict(
+        src, head_prefix=args.head_prefix,
+        no_object_weight=args.no_object_weight)
+    os.makedirs(osp.dirname(osp.abspath(args.dst)), exist_ok=True)
+    torch.save(dict(state_dict=state_dict,
+                    meta=dict(converted_from=osp.basename(args.src))),
+               args.dst)
+    print(f'{len(src)} official keys -> {len(state_dict)} keys in {args.dst}')
+
+
+if __name__ == '__main__':
+    main()
