@@ -64,7 +64,10 @@ def trigger_visualization_hook(cfg, args):
         hook['show'] = True
         hook['wait_time'] = args.wait_time
     if args.show_dir:
-        cfg.visualizer['save_dir'] = args.show_dir
+        if hook.get('type', '').endswith('DetVisualizationHook'):
+            hook['test_out_dir'] = osp.abspath(args.show_dir)  # mmdet's way
+        else:
+            cfg.visualizer['save_dir'] = args.show_dir  # mmseg's way
     return cfg
 
 

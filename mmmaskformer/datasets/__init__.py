@@ -1,6 +1,9 @@
 from .synthetic import generate_synthetic_dataset, make_sample
 from .synthetic_dataset import SyntheticShapesDataset
+from .synthetic_panoptic_dataset import SyntheticShapesPanopticDataset
+from .transforms import DropCrowdInstances
 
 __all__ = [
-    'generate_synthetic_dataset', 'make_sample', 'SyntheticShapesDataset'
+    'generate_synthetic_dataset', 'make_sample', 'SyntheticShapesDataset',
+    'SyntheticShapesPanopticDataset', 'DropCrowdInstances'
 ]

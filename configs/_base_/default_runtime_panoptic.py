@@ -1,0 +1,6 @@
+# mmdet's runtime (hooks, logging, DetLocalVisualizer) in our scope. Types
+# from mmdet carry the `mmdet.` prefix in our panoptic configs (our registries
+# are children of mmseg's, so mmdet's are reached by prefix).
+_base_ = ['mmdet::_base_/default_runtime.py']
+default_scope = 'mmmaskformer'
+custom_imports = dict(imports=['mmmaskformer'], allow_failed_imports=False)

@@ -1,0 +1,113 @@
+"""MaskFormer for panoptic segmentation through MMDetection's data pipeline.
+
+The head, matcher and criterion are exactly the semantic ones
+(:class:`MaskFormerHead`); only the targets (one mask per thing instance,
+one per stuff class) and the post-processing (general inference) differ.
+"""
+from typing import Dict, List, Optional
+
+import torch
+import torch.nn.functional as F
+from mmdet.models.detectors.base import BaseDetector
+from mmdet.structures import DetDataSample
+from mmengine.structures import PixelData
+
+from mmmaskformer.registry import MODELS, build_scoped
+from ..inference import (crop_and_resize, panoptic_inference,
+                         probabilistic_semantic_inference)
+from .panoptic_targets import panoptic_targets
+
+INSTANCE_OFFSET = 1000  # mmdet's panoptic id = label + instance * 1000
+
+
+@MODELS.register_module()
+class MaskFormerPanoptic(BaseDetector):
+    """Backbone + :class:`MaskFormerHead`, scored by mmdet's
+    ``CocoPanopticMetric``.
+
+    Args:
+        backbone: backbone config (e.g. ``mmdet.ResNet``).
+        panoptic_head: :class:`MaskFormerHead` config; its ``num_classes``
+            is ``num_things + num_stuff``.
+        num_things: thing classes come first (labels ``[0, num_things)``).
+        test_cfg: ``object_mask_threshold`` and ``overlap_threshold`` of the
+            general inference (official COCO 0.8/0.8, ADE20K 0.7/0.8);
+            ``semantic_on`` also writes ``pred_sem_seg`` (probabilistic
+            inference).
+    """
+
+    def __init__(self, backbone: dict, panoptic_head: dict, num_things: int,
+                 test_cfg: Optional[dict] = None,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg=None) -> None:
+        super().__init__(data_preprocessor=data_preprocessor,
+                         init_cfg=init_cfg)
+        self.backbone = build_scoped(MODELS, backbone)
+        self.panoptic_head = build_scoped(MODELS, panoptic_head)
+        self.num_things = num_things
+        self.num_classes = self.panoptic_head.num_classes
+        self.test_cfg = dict(object_mask_threshold=0.8, overlap_threshold=0.8,
+                             semantic_on=False)
+        self.test_cfg.update(test_cfg or {})
+
+    @property
+    def thing_classes(self) -> range:
+        return range(self.num_things)
+
+    def extract_feat(self, batch_inputs: torch.Tensor) -> List[torch.Tensor]:
+        return list(self.backbone(batch_inputs))
+
+    def _forward(self, batch_inputs, batch_data_samples=None):
+        return self.panoptic_head(self.extract_feat(batch_inputs))
+
+    def loss(self, batch_inputs: torch.Tensor,
+             batch_data_samples) -> Dict[str, torch.Tensor]:
+        outputs = self.panoptic_head(self.extract_feat(batch_inputs))
+        targets = panoptic_targets(batch_data_samples, self.num_things,
+                                   self.num_classes,
+                                   self.panoptic_head.ignore_index)
+        return self.panoptic_head.loss_by_targets(outputs, targets)
+
+    def predict(self, batch_inputs: torch.Tensor, batch_data_samples,
+                rescale: bool = True) -> List[DetDataSample]:
+        """Upsample the last layer's mask logits to the padded input, crop
+        each image's padding, resize to the original size (``rescale``),
+        then run general (panoptic) inference on the logits (official
+        ``sem_seg_postprocess`` before inference)."""
+        outputs = self.panoptic_head(self.extract_feat(batch_inputs))
+        cls_logits = outputs.cls_logits[-1]  # (B, Q, K+1)
+        mask_logits = F.interpolate(
+            outputs.mask_logits[-1], size=batch_inputs.shape[-2:],
+            mode='bilinear', align_corners=False)  # (B, Q, H_pad, W_pad)
+        for b, sample in enumerate(batch_data_samples):
+            out_size = sample.ori_shape if rescale else sample.img_shape
+            logits = crop_and_resize(mask_logits[b], sample.img_shape,
+                                     out_size)  # (Q, H, W)
+            result = panoptic_inference(
+                cls_logits[b], logits, self.thing_classes,
+                self.test_cfg['object_mask_threshold'],
+                self.test_cfg['overlap_threshold'])
+            sample.pred_panoptic_seg = PixelData(
+                sem_seg=self.to_mmdet_panoptic(result)[None])
+            if self.test_cfg.get('semantic_on', False):
+                scores = probabilistic_semantic_inference(cls_logits[b],
+                                                          logits)
+                sample.pred_sem_seg = PixelData(
+                    sem_seg=scores.argmax(0, keepdim=True))
+        return batch_data_samples
+
+    def to_mmdet_panoptic(self, result) -> torch.Tensor:
+        """Official ids + segments_info -> mmdet's id map (H, W) int64:
+        ``label + instance * 1000`` for things (instances from 1), ``label``
+        for stuff, ``num_classes`` for void."""
+        seg = result.panoptic_seg
+        out = torch.full(seg.shape, self.num_classes, dtype=torch.int64,
+                         device=seg.device)
+        instance = 0
+        for info in result.segments_info:
+            value = info['category_id']
+            if info['isthing']:
+                instance += 1
+                value += instance * INSTANCE_OFFSET
+            out[seg == info['id']] = value
+        return out

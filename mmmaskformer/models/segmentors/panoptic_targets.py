@@ -1,0 +1,58 @@
+"""mmdet panoptic data samples -> MaskFormer targets (the input edge)."""
+from typing import List, Sequence
+
+import torch
+
+from mmmaskformer.structures import MaskTargets
+
+
+def panoptic_targets(batch_data_samples: Sequence, num_things: int,
+                     num_classes: int, ignore_index: int = 255,
+                     ) -> List[MaskTargets]:
+    """One mask per thing instance, one mask per stuff class present.
+
+    Things come from ``gt_instances`` (``masks``, ``labels`` in
+    ``[0, num_things)``), stuff from ``gt_sem_seg`` (labels in
+    ``[num_things, num_classes)``). Crowd things (which mmdet leaves in
+    ``gt_sem_seg`` with a thing label and out of ``gt_instances``) and VOID
+    (``ignore_index``) pixels get no mask, so they are background for every
+    query, as in the official release. The samples are not modified.
+
+    Raises ``ValueError`` naming the image on labels outside their range.
+    """
+    targets = []
+    for sample in batch_data_samples:
+        name = sample.metainfo.get('img_path', '<unknown image>')
+        sem = sample.gt_sem_seg.sem_seg[0]  # (H, W)
+        h, w = sem.shape
+        instances = sample.gt_instances
+        labels = instances.labels.long()
+        masks = instances.masks
+        if hasattr(masks, 'to_tensor'):  # BitmapMasks
+            masks = masks.to_tensor(dtype=torch.bool, device=sem.device)
+        masks = masks.bool()
+        if len(masks) != len(labels):
+            raise ValueError(f'{name}: {len(masks)} instance masks but '
+                             f'{len(labels)} labels')
+        if ((labels < 0) | (labels >= num_things)).any():
+            raise ValueError(f'{name}: thing labels {labels.tolist()} are '
+                             f'outside [0, {num_things})')
+        if masks.numel() and masks.shape[-2:] != (h, w):
+            # masks were padded to the batch, the semantic map too (or not)
+            mh, mw = masks.shape[-2:]
+            canvas = masks.new_zeros((len(masks), max(h, mh), max(w, mw)))
+            canvas[:, :mh, :mw] = masks
+            masks = canvas[:, :h, :w]
+        classes = torch.unique(sem)
+        classes = classes[(classes != ignore_index) & (classes >= num_things)]
+        bad = classes[classes >= num_classes]
+        if bad.numel():
+            raise ValueError(f'{name}: stuff labels {bad.tolist()} are not '
+                             f'below num_classes={num_classes} and not '
+                             f'ignore_index={ignore_index}')
+        stuff_masks = sem[None] == classes[:, None, None]  # (S, H, W)
+        targets.append(
+            MaskTargets(
+                torch.cat([labels, classes.long()]),
+                torch.cat([masks.reshape(-1, h, w), stuff_masks])))
+    return targets
