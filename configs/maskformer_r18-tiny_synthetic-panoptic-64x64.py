@@ -134,9 +134,5 @@ train_cfg = dict(
     type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
-default_hooks = dict(
-    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
-    checkpoint=dict(
-        type='CheckpointHook', by_epoch=False, interval=500, max_keep_ckpts=2))
-log_processor = dict(by_epoch=False)
+default_hooks = dict(checkpoint=dict(interval=500, max_keep_ckpts=2))
 randomness = dict(seed=0)

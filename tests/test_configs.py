@@ -128,3 +128,65 @@ def test_semantic_and_panoptic_share_head_matcher_and_criterion():
     assert isinstance(build(PANOPTIC[0])[1], MaskFormerPanoptic)
     # one code path: the panoptic model calls the same loss entry point
     assert MaskFormerPanoptic.loss.__code__.co_names.count('loss_by_targets')
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
+def test_pipelines_and_evaluators_resolve(path):
+    """Every transform, dataset type and metric named by a config exists in
+    the scope the Runner builds it in."""
+    from mmengine.dataset import Compose
+    from mmmaskformer.registry import DATASETS, METRICS
+    cfg = Config.fromfile(path)
+    init_default_scope(cfg.default_scope)
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        dataset = cfg[loader].dataset
+        Compose(dataset.pipeline)
+        assert DATASETS.get(dataset.type) is not None, dataset.type
+    if 'tta_pipeline' in cfg:
+        Compose(cfg.tta_pipeline)
+    for evaluator in (cfg.val_evaluator, cfg.test_evaluator):
+        assert METRICS.get(evaluator.type) is not None, evaluator.type
+
+
+PANOPTIC_SETTINGS = {
+    # config: (params M, things, classes, thresholds, lr, backbone lr mult)
+    'maskformer_r50_coco-panoptic.py': (45, 80, 133, (0.8, 0.8), 1e-4, 0.1),
+    'maskformer_r101_coco-panoptic.py': (64, 80, 133, (0.8, 0.8), 1e-4, 0.1),
+    'maskformer_swin-l_coco-panoptic.py':
+    (212, 80, 133, (0.8, 0.8), 6e-5, 1.0),
+    'maskformer_r50_ade20k-panoptic.py':
+    (45, 100, 150, (0.7, 0.8), 1e-4, 0.1),
+}
+
+
+@pytest.mark.parametrize('name', sorted(PANOPTIC_SETTINGS))
+def test_panoptic_configs_carry_official_settings(name):
+    params, things, classes, thr, lr, backbone_mult = PANOPTIC_SETTINGS[name]
+    cfg, model = build(osp.join(REPO, 'configs', name))
+    n = sum(p.numel() for p in model.parameters()) / 1e6
+    assert abs(n - params) <= 0.02 * params, n  # paper Table 3 / Table 1
+    assert model.num_things == things and model.num_classes == classes
+    assert (model.test_cfg['object_mask_threshold'],
+            model.test_cfg['overlap_threshold']) == thr
+    opt = cfg.optim_wrapper
+    assert opt.optimizer.lr == lr
+    assert opt.clip_grad.max_norm == 0.01
+    assert opt.paramwise_cfg.custom_keys['backbone']['lr_mult'] == \
+        backbone_mult
+    if 'coco' in name:
+        assert cfg.train_cfg.max_iters == 554400
+        (step, ) = cfg.param_scheduler
+        assert step.type == 'MultiStepLR' and step.milestones == [369600]
+        assert step.gamma == 0.1
+        # batch 64 = 64 GPUs x 1 image (official)
+        assert cfg.auto_scale_lr.base_batch_size == 64
+    else:
+        assert cfg.train_cfg.max_iters == 720000
+        (poly, ) = cfg.param_scheduler
+        assert poly.type == 'PolyLR' and poly.power == 0.9
+    encoder = 'swin' not in name  # "+6 Enc" for R50/R101
+    decoder = model.panoptic_head.pixel_decoder
+    assert (type(decoder).__name__ == 'TransformerEncoderPixelDecoder') == \
+        encoder
+    if encoder:
+        assert len(decoder.encoder.layers) == 6

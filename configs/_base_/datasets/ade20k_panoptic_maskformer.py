@@ -1,0 +1,69 @@
+# ADE20K panoptic (150 classes: 100 things then 50 stuff) with the official
+# MaskFormerPanopticDatasetMapper augmentation: the semantic recipe at crop
+# 640 (short edge x0.5..x2.0 of 640, max 2560, random crop, SSD colour
+# jitter, flip). Test: short side 640, max 2560.
+# Prepare with mmdet's converter (README, "Data preparation"):
+#   python $(python -c "import mmdet, os; print(os.path.dirname(mmdet.__file__))")/.mim/tools/dataset_converters/ade20k2coco.py data/ADEChallengeData2016 --task panoptic
+data_root = 'data/ADEChallengeData2016/'
+crop_size = (640, 640)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='mmdet.LoadPanopticAnnotations'),
+    dict(type='DropCrowdInstances'),
+    dict(
+        type='RandomChoiceResize',
+        scales=[(2560, int(640 * x * 0.1)) for x in range(5, 21)],
+        resize_type='mmdet.Resize',
+        keep_ratio=True),
+    dict(
+        type='mmdet.RandomCrop',
+        crop_size=crop_size,
+        crop_type='absolute',
+        recompute_bbox=True,
+        allow_negative_crop=True),
+    dict(type='mmdet.PhotoMetricDistortion'),
+    dict(type='mmdet.RandomFlip', prob=0.5),
+    dict(type='mmdet.PackDetInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='mmdet.Resize', scale=(2560, 640), keep_ratio=True),
+    dict(type='mmdet.LoadPanopticAnnotations'),
+    dict(
+        type='mmdet.PackDetInputs',
+        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
+                   'scale_factor'))
+]
+train_dataloader = dict(
+    batch_size=2,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(
+        type='mmdet.ADE20KPanopticDataset',
+        data_root=data_root,
+        ann_file='ade20k_panoptic_train.json',
+        data_prefix=dict(img='images/training/',
+                         seg='ade20k_panoptic_train/'),
+        filter_cfg=dict(filter_empty_gt=True),
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type='mmdet.ADE20KPanopticDataset',
+        data_root=data_root,
+        ann_file='ade20k_panoptic_val.json',
+        data_prefix=dict(img='images/validation/',
+                         seg='ade20k_panoptic_val/'),
+        test_mode=True,
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(
+    type='mmdet.CocoPanopticMetric',
+    ann_file=data_root + 'ade20k_panoptic_val.json',
+    seg_prefix=data_root + 'ade20k_panoptic_val/')
+test_evaluator = val_evaluator

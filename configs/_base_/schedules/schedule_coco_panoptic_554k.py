@@ -1,0 +1,29 @@
+# Official COCO panoptic schedule: AdamW lr 1e-4, wd 1e-4, backbone lr x0.1,
+# no decay on norms and the query embedding, gradient-norm clipping at 0.01,
+# 554,400 iterations at batch 64 (~300 epochs), lr x0.1 at 2/3 (369,600),
+# no warm-up (detectron2 WARMUP_ITERS 10 at factor 1.0).
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(
+        type='AdamW', lr=1e-4, betas=(0.9, 0.999), eps=1e-8,
+        weight_decay=1e-4),
+    clip_grad=dict(max_norm=0.01, norm_type=2),
+    paramwise_cfg=dict(
+        norm_decay_mult=0.0,
+        custom_keys={
+            'backbone': dict(lr_mult=0.1),
+            'query_embed': dict(decay_mult=0.0)
+        }))
+max_iters = 554400
+param_scheduler = [
+    dict(
+        type='MultiStepLR', begin=0, end=max_iters, by_epoch=False,
+        milestones=[369600], gamma=0.1)
+]
+train_cfg = dict(
+    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=50000)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+# batch 64 = 64 GPUs x 1 image (official); with fewer GPUs raise
+# train_dataloader.batch_size so that GPUs x batch_size = 64.
+auto_scale_lr = dict(enable=False, base_batch_size=64)
