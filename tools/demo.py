@@ -1,8 +1,13 @@
 """The main job on the embedded default: generate the demo dataset, train a
 small MaskFormer on it with tools/train.py, score it with tools/test.py, and
-compare with the majority-class baseline.
+compare with a trivial baseline.
 
-    python tools/demo.py [--work-dir work_dirs/demo] [--iters 1500]
+    python tools/demo.py [--task semantic|panoptic] [--work-dir DIR] [--iters N]
+
+semantic: mIoU from mmseg's IoUMetric, against predicting the majority class.
+panoptic: PQ/SQ/RQ from mmdet's CocoPanopticMetric, re-checked with
+panopticapi's pq_compute on the saved PNG/JSON predictions, against
+predicting the majority stuff class as one segment per image.
 """
 import argparse
 import glob
@@ -17,7 +22,11 @@ import cv2
 import numpy as np
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-CONFIG = osp.join(REPO, 'configs', 'maskformer_r18-tiny_synthetic-64x64.py')
+CONFIGS = dict(
+    semantic=osp.join(REPO, 'configs', 'maskformer_r18-tiny_synthetic-64x64.py'),
+    panoptic=osp.join(REPO, 'configs',
+                      'maskformer_r18-tiny_synthetic-panoptic-64x64.py'))
+ITERS = dict(semantic=1500, panoptic=2000)
 
 
 def majority_baseline(data_root: str, num_classes: int) -> dict:
@@ -37,6 +46,42 @@ def majority_baseline(data_root: str, num_classes: int) -> dict:
     return dict(class_index=majority, mIoU=float(np.nanmean(iou) * 100))
 
 
+def majority_stuff_pq(data_root: str, out_dir: str) -> dict:
+    """PQ of predicting, for every image, one segment of the most frequent
+    stuff class of the training set covering the whole image."""
+    from panopticapi.evaluation import pq_compute
+    from mmmaskformer.datasets.synthetic import THING_CLASSES, _id2rgb
+    ann_dir = osp.join(data_root, 'annotations')
+    with open(osp.join(ann_dir, 'panoptic_train.json')) as f:
+        train = json.load(f)
+    area = {}
+    for ann in train['annotations']:
+        for seg in ann['segments_info']:
+            if seg['category_id'] > len(THING_CLASSES):
+                area[seg['category_id']] = area.get(seg['category_id'],
+                                                    0) + seg['area']
+    category = max(area, key=area.get)
+    with open(osp.join(ann_dir, 'panoptic_val.json')) as f:
+        val = json.load(f)
+    os.makedirs(osp.join(out_dir, 'baseline'), exist_ok=True)
+    annotations = []
+    for img, ann in zip(val['images'], val['annotations']):
+        ids = np.ones((img['height'], img['width']), np.int64)
+        cv2.imwrite(osp.join(out_dir, 'baseline', ann['file_name']),
+                    _id2rgb(ids)[..., ::-1])
+        annotations.append(dict(image_id=img['id'],
+                                file_name=ann['file_name'],
+                                segments_info=[dict(id=1,
+                                                    category_id=category)]))
+    pred_json = osp.join(out_dir, 'baseline.json')
+    with open(pred_json, 'w') as f:
+        json.dump(dict(annotations=annotations), f)
+    res = pq_compute(osp.join(ann_dir, 'panoptic_val.json'), pred_json,
+                     osp.join(ann_dir, 'panoptic_val'),
+                     osp.join(out_dir, 'baseline'))
+    return dict(PQ=100 * res['All']['pq'])
+
+
 def run(cmd):
     print('$ ' + ' '.join(cmd), flush=True)
     subprocess.run(cmd, check=True, cwd=REPO)
@@ -44,12 +89,19 @@ def run(cmd):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs',
-                                                       'demo'))
+    parser.add_argument('--task', choices=['semantic', 'panoptic'],
+                        default='semantic')
+    parser.add_argument('--work-dir', default=None,
+                        help='default: work_dirs/demo[-panoptic]')
     parser.add_argument('--data-root', default=osp.join(REPO, 'data',
                                                         'synthetic'))
-    parser.add_argument('--iters', type=int, default=1500)
+    parser.add_argument('--iters', type=int, default=None,
+                        help='default: 1500 (semantic), 2000 (panoptic)')
     args = parser.parse_args()
+    task = args.task
+    iters = args.iters or ITERS[task]
+    work_dir = args.work_dir or osp.join(
+        REPO, 'work_dirs', 'demo' if task == 'semantic' else 'demo-panoptic')
     sys.path.insert(0, REPO)
     from mmmaskformer.datasets import generate_synthetic_dataset
     from mmmaskformer.datasets.synthetic import CLASSES
@@ -57,43 +109,70 @@ def main():
     start = time.time()
     print(f'[demo] 1/3 generating the dataset in {args.data_root}', flush=True)
     generate_synthetic_dataset(args.data_root, progress=sys.stdout.isatty())
-    options = [
-        '--cfg-options', f'data_root={args.data_root}',
-        f'train_dataloader.dataset.data_root={args.data_root}',
-        f'val_dataloader.dataset.data_root={args.data_root}',
-        f'test_dataloader.dataset.data_root={args.data_root}',
+    root = args.data_root.rstrip('/') + '/'
+    options = ['--cfg-options'] + [
+        f'{d}.dataset.data_root={root}'
+        for d in ('train_dataloader', 'val_dataloader', 'test_dataloader')
     ]
-    print(f'[demo] 2/3 training for {args.iters} iterations', flush=True)
-    train_dir = osp.join(args.work_dir, 'train')
-    run([
-        sys.executable, 'tools/train.py', CONFIG, '--work-dir', train_dir
-    ] + options + [
-        f'train_cfg.max_iters={args.iters}',
-        f'train_cfg.val_interval={args.iters}',
-        f'param_scheduler.0.end={args.iters}'
-    ])
-    checkpoint = osp.join(train_dir, f'iter_{args.iters}.pth')
+    if task == 'panoptic':
+        options += [
+            f'{e}.ann_file={root}annotations/panoptic_val.json'
+            for e in ('val_evaluator', 'test_evaluator')
+        ] + [
+            f'{e}.seg_prefix={root}annotations/panoptic_val/'
+            for e in ('val_evaluator', 'test_evaluator')
+        ]
+    print(f'[demo] 2/3 training ({task}) for {iters} iterations', flush=True)
+    train_dir = osp.join(work_dir, 'train')
+    run([sys.executable, 'tools/train.py', CONFIGS[task], '--work-dir',
+         train_dir] + options + [
+             f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
+             f'param_scheduler.0.end={iters}'
+         ])
+    checkpoint = osp.join(train_dir, f'iter_{iters}.pth')
     print('[demo] 3/3 scoring the checkpoint on the validation split',
           flush=True)
-    test_dir = osp.join(args.work_dir, 'test')
-    run([sys.executable, 'tools/test.py', CONFIG, checkpoint, '--work-dir',
-         test_dir] + options)
+    test_dir = osp.join(work_dir, 'test')
+    out_dir = osp.join(work_dir, 'predictions')
+    run([sys.executable, 'tools/test.py', CONFIGS[task], checkpoint,
+         '--work-dir', test_dir, '--out', out_dir] + options)
     results = sorted(glob.glob(osp.join(test_dir, '*', '*.json')),
                      key=os.path.getmtime)
     with open(results[-1]) as f:
         metrics = json.load(f)
-    baseline = majority_baseline(args.data_root, len(CLASSES))
-    summary = dict(
-        mIoU=metrics['mIoU'], aAcc=metrics['aAcc'], mAcc=metrics['mAcc'],
-        majority_class_mIoU=round(baseline['mIoU'], 2),
-        majority_class=CLASSES[baseline['class_index']],
-        minutes=round((time.time() - start) / 60, 1), checkpoint=checkpoint)
-    with open(osp.join(args.work_dir, 'summary.json'), 'w') as f:
+    if task == 'semantic':
+        baseline = majority_baseline(args.data_root, len(CLASSES))
+        summary = dict(
+            mIoU=metrics['mIoU'], aAcc=metrics['aAcc'], mAcc=metrics['mAcc'],
+            majority_class_mIoU=round(baseline['mIoU'], 2),
+            majority_class=CLASSES[baseline['class_index']])
+        line = (f"mIoU {summary['mIoU']:.2f} (majority-class baseline "
+                f"{summary['majority_class_mIoU']:.2f})")
+    else:
+        from panopticapi.evaluation import pq_compute
+        ann_dir = osp.join(args.data_root, 'annotations')
+        ref = pq_compute(osp.join(ann_dir, 'panoptic_val.json'),
+                         osp.join(out_dir, 'panoptic.panoptic.json'),
+                         osp.join(ann_dir, 'panoptic_val'),
+                         osp.join(out_dir, 'panoptic.panoptic'))
+        summary = {
+            k.split('/')[-1]: v
+            for k, v in metrics.items() if k.startswith('coco_panoptic/')
+        }
+        summary['panopticapi_PQ'] = round(100 * ref['All']['pq'], 4)
+        summary['majority_stuff_PQ'] = round(
+            majority_stuff_pq(args.data_root, work_dir)['PQ'], 2)
+        line = (f"PQ {summary['PQ']:.2f} SQ {summary['SQ']:.2f} RQ "
+                f"{summary['RQ']:.2f} (things {summary['PQ_th']:.2f}, stuff "
+                f"{summary['PQ_st']:.2f}); panopticapi on the saved files: "
+                f"PQ {summary['panopticapi_PQ']:.2f}; majority-stuff "
+                f"baseline PQ {summary['majority_stuff_PQ']:.2f}")
+    summary.update(minutes=round((time.time() - start) / 60, 1),
+                   iters=iters, checkpoint=checkpoint)
+    with open(osp.join(work_dir, 'summary.json'), 'w') as f:
         json.dump(summary, f, indent=2)
-    print(f"[demo] mIoU {summary['mIoU']:.2f} (majority-class baseline "
-          f"{summary['majority_class_mIoU']:.2f}), aAcc {summary['aAcc']:.2f},"
-          f" {summary['minutes']} min; summary in "
-          f"{osp.join(args.work_dir, 'summary.json')}")
+    print(f"[demo] {line}, {summary['minutes']} min; summary in "
+          f"{osp.join(work_dir, 'summary.json')}")
 
 
 if __name__ == '__main__':

@@ -78,10 +78,12 @@ def setup_cfg(args) -> Config:
             assert optim_wrapper == 'OptimWrapper', (
                 '`--amp` is only supported when the optimizer wrapper type is '
                 f'`OptimWrapper` but got {optim_wrapper}.')
+            if not torch.cuda.is_available():
+                raise SystemExit(
+                    '--amp needs a GPU: mmengine\'s AmpOptimWrapper runs on '
+                    'CUDA/NPU/MLU/MUSA only. Train without --amp on the CPU.')
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'
-            if not torch.cuda.is_available():
-                cfg.optim_wrapper.dtype = 'bfloat16'
     if args.resume == 'auto':
         cfg.resume = True
         cfg.load_from = None

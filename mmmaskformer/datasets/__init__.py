@@ -1,9 +1,9 @@
 from .synthetic import generate_synthetic_dataset, make_sample
 from .synthetic_dataset import SyntheticShapesDataset
 from .synthetic_panoptic_dataset import SyntheticShapesPanopticDataset
-from .transforms import DropCrowdInstances
+from .transforms import DropCrowdInstances, LoadAnnotations
 
 __all__ = [
     'generate_synthetic_dataset', 'make_sample', 'SyntheticShapesDataset',
-    'SyntheticShapesPanopticDataset', 'DropCrowdInstances'
+    'SyntheticShapesPanopticDataset', 'DropCrowdInstances', 'LoadAnnotations'
 ]

@@ -1,6 +1,7 @@
 """Data transforms that OpenMMLab lacks."""
 import numpy as np
 from mmcv.transforms import BaseTransform
+from mmseg.datasets.transforms import LoadAnnotations as MMSegLoadAnnotations
 
 from mmmaskformer.registry import TRANSFORMS
 
@@ -33,3 +34,22 @@ class DropCrowdInstances(BaseTransform):
                 f'{results.get("seg_map_path")}: {len(masks)} thing masks '
                 f'for {len(keep)} non-crowd thing segments')
         return results
+
+
+@TRANSFORMS.register_module()
+class LoadAnnotations(MMSegLoadAnnotations):
+    """mmseg's ``LoadAnnotations`` that names the file it cannot decode.
+
+    mmseg's transform fails with ``'NoneType' object has no attribute
+    'squeeze'`` on an unreadable or corrupt label map; in the
+    ``mmmaskformer`` scope this one (same arguments, same output) raises a
+    ``ValueError`` with the path instead.
+    """
+
+    def _load_seg_map(self, results: dict) -> None:
+        path = results.get('seg_map_path')
+        try:
+            super()._load_seg_map(results)
+        except (AttributeError, OSError, ValueError) as e:
+            raise ValueError(f'failed to load annotation: {path} '
+                             f'({type(e).__name__}: {e})') from e

@@ -126,3 +126,16 @@ def test_predict_probabilistic_scores_sum_below_queries():
     assert (scores >= 0).all() and (scores.sum(1) <= 5).all()
     with pytest.raises(ValueError, match='semantic_inference'):
         head.predict(feats(), metas, dict(semantic_inference='bogus'))
+
+
+def test_fully_ignored_label_map_trains():
+    """An image with no annotated pixel (all ignore): no target masks, the
+    classification loss still trains every query towards no-object."""
+    head = tiny_head().train()
+    gt = torch.full((64, 64), 255, dtype=torch.long)
+    (t, ) = head.semantic_targets([seg_sample(gt)])
+    assert t.labels.numel() == 0 and t.masks.shape == (0, 64, 64)
+    losses = head.loss(feats(batch=1, size=64), [seg_sample(gt)])
+    assert losses['loss_ce'].item() > 0
+    assert losses['loss_mask'].item() == 0 and losses['loss_dice'].item() == 0
+    sum(losses.values()).backward()
