@@ -124,7 +124,7 @@ def test_predict_probabilistic_scores_sum_below_queries():
     assert scores.shape == (2, 3, 32, 32)
     # each score is a sum over Q queries of p(class) * sigmoid(mask) in [0,1]
     assert (scores >= 0).all() and (scores.sum(1) <= 5).all()
-    with pytest.raises(ValueError, match='semantic_inference'):
+    with pytest.raises(ValueError, match='expected one of'):
         head.predict(feats(), metas, dict(semantic_inference='bogus'))
 
 

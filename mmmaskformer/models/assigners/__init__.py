@@ -1,3 +1,6 @@
-from .hungarian_assigner import HungarianAssigner, downsample_target_masks
+from .hungarian_assigner import (FixedMatchingAssigner, HungarianAssigner,
+                                 downsample_target_masks)
 
-__all__ = ['HungarianAssigner', 'downsample_target_masks']
+__all__ = [
+    "FixedMatchingAssigner", "HungarianAssigner", "downsample_target_masks"
+]

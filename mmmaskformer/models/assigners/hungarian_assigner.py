@@ -98,3 +98,32 @@ class HungarianAssigner:
                     (torch.as_tensor(src, dtype=torch.int64, device=device),
                      torch.as_tensor(tgt, dtype=torch.int64, device=device)))
         return matches
+
+
+@TASK_UTILS.register_module()
+class FixedMatchingAssigner:
+    """MaskFormer-fixed (paper Table 4b): N = K queries, query ``i`` always
+    predicts class ``i``; a target of class ``c`` is matched to query ``c``
+    (official issue #22's recipe) instead of by Hungarian matching.
+
+    Valid for semantic targets (one segment per class). Raises when the
+    number of queries is not K or a class has several segments.
+    """
+
+    @torch.no_grad()
+    def assign(self, cls_logits: torch.Tensor, mask_logits: torch.Tensor,
+               targets: Sequence[MaskTargets]) -> List[LayerMatches]:
+        num_layers, _, num_queries, k1 = cls_logits.shape
+        if num_queries != k1 - 1:
+            raise ValueError(
+                f'MaskFormer-fixed needs num_queries == num_classes, got '
+                f'{num_queries} queries for {k1 - 1} classes')
+        per_image = []
+        for target in targets:
+            labels = target.labels.to(cls_logits.device)
+            if labels.unique().numel() != labels.numel():
+                raise ValueError('MaskFormer-fixed needs one segment per '
+                                 f'class, got labels {labels.tolist()}')
+            order = labels.argsort()
+            per_image.append((labels[order], order))
+        return [list(per_image) for _ in range(num_layers)]

@@ -22,7 +22,7 @@ from torch import nn
 from mmmaskformer.layers import MLP
 from mmmaskformer.registry import MODELS, build_scoped
 from mmmaskformer.structures import MaskFormerOutput, MaskTargets
-from ..inference import probabilistic_semantic_inference
+from ..inference import SEMANTIC_INFERENCE
 
 
 @MODELS.register_module()
@@ -123,8 +123,11 @@ class MaskFormerHead(BaseModule):
         """Semantic score maps (B, K, H, W) at the (padded) input size.
 
         Mask logits of the last layer are upsampled bilinearly to the input
-        size, then combined with the class probabilities
-        (``test_cfg.semantic_inference``, default ``'probabilistic'``).
+        size, then combined with the class probabilities by
+        ``test_cfg.semantic_inference``: ``'probabilistic'`` (default, paper
+        Sec. 3.4), ``'general'`` (score filter ``test_cfg.score_threshold``,
+        0.3) or ``'iterative'`` (``test_cfg.min_contribution``, 0.3); see
+        :mod:`mmmaskformer.models.inference.semantic`.
         mmseg's ``EncoderDecoder`` then crops the padding, resizes to the
         original size and takes the argmax.
         """
@@ -132,9 +135,19 @@ class MaskFormerHead(BaseModule):
         mask_logits = F.interpolate(
             outputs.mask_logits[-1], size=self._output_size(batch_img_metas),
             mode='bilinear', align_corners=False)
-        mode = (test_cfg or {}).get('semantic_inference', 'probabilistic')
-        if mode != 'probabilistic':
-            raise ValueError(f'test_cfg.semantic_inference={mode!r}: '
-                             "expected 'probabilistic'")
-        return probabilistic_semantic_inference(outputs.cls_logits[-1],
-                                                mask_logits)
+        test_cfg = test_cfg or {}
+        mode = test_cfg.get('semantic_inference', 'probabilistic')
+        if mode not in SEMANTIC_INFERENCE:
+            raise ValueError(f'test_cfg.semantic_inference={mode!r}: expected '
+                             f'one of {sorted(SEMANTIC_INFERENCE)}')
+        cls_logits = outputs.cls_logits[-1]
+        if mode == 'probabilistic':  # one batched einsum
+            return SEMANTIC_INFERENCE[mode](cls_logits, mask_logits)
+        kwargs = dict(general=dict(
+            score_threshold=test_cfg.get('score_threshold', 0.3)),
+                      iterative=dict(min_contribution=test_cfg.get(
+                          'min_contribution', 0.3)))[mode]
+        return torch.stack([
+            SEMANTIC_INFERENCE[mode](cls_logits[b], mask_logits[b], **kwargs)
+            for b in range(len(cls_logits))
+        ])
