@@ -194,3 +194,18 @@ def test_panoptic_configs_carry_official_settings(name):
         encoder
     if encoder:
         assert len(decoder.encoder.layers) == 6
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
+def test_num_classes_match_the_dataset(path):
+    from mmmaskformer.registry import DATASETS
+    cfg = Config.fromfile(path)
+    init_default_scope(cfg.default_scope)
+    dataset = cfg.train_dataloader.dataset
+    classes = dataset.get('metainfo', {}).get('classes') or \
+        DATASETS.get(dataset.type).METAINFO['classes']
+    head = cfg.model.get('decode_head') or cfg.model.panoptic_head
+    assert head.num_classes == len(classes)
+    if 'panoptic_head' in cfg.model:
+        things = DATASETS.get(dataset.type).METAINFO['thing_classes']
+        assert cfg.model.num_things == len(things)

@@ -5,9 +5,11 @@ Accepts both layouts of the official head:
 * released / old (v1): ``sem_seg_head.adapter_1.weight`` ...
 * current (v2):        ``sem_seg_head.pixel_decoder.adapter_1.weight`` ...
 
-and the detectron2 ResNet backbone (``backbone.stem.conv1`` ...,
+the detectron2 ResNet backbone (``backbone.stem.conv1`` ...,
 ``backbone.res{2..5}``) in its plain and DeepLab (three-conv stem) forms,
-mapped to mmseg's ``ResNet``/``ResNetV1c``. Every source key is either mapped
+mapped to mmseg's ``ResNet``/``ResNetV1c``, and the official Swin backbone
+(``backbone.patch_embed``, ``backbone.layers.{i}``, ``backbone.norm{i}``)
+mapped to mmseg's ``SwinTransformer``. Every source key is either mapped
 or checked and consumed (``criterion.empty_weight``); anything else raises.
 """
 import re
@@ -59,6 +61,41 @@ _DEEP_STEM_RULES: List[Tuple[str, str]] = [
 ]
 
 
+# official Swin (D2SwinTransformer) -> mmseg SwinTransformer
+_SWIN_RULES: List[Tuple[str, str]] = [
+    (r'patch_embed\.proj\.(weight|bias)', 'patch_embed.projection.{g1}'),
+    (r'patch_embed\.norm\.(weight|bias)', 'patch_embed.norm.{g1}'),
+    (r'layers\.(\d+)\.blocks\.(\d+)\.attn\.(.+)',
+     'stages.{g1}.blocks.{g2}.attn.w_msa.{g3}'),
+    (r'layers\.(\d+)\.blocks\.(\d+)\.mlp\.fc1\.(weight|bias)',
+     'stages.{g1}.blocks.{g2}.ffn.layers.0.0.{g3}'),
+    (r'layers\.(\d+)\.blocks\.(\d+)\.mlp\.fc2\.(weight|bias)',
+     'stages.{g1}.blocks.{g2}.ffn.layers.1.{g3}'),
+    (r'layers\.(\d+)\.blocks\.(\d+)\.(norm\d)\.(weight|bias)',
+     'stages.{g1}.blocks.{g2}.{g3}.{g4}'),
+    (r'layers\.(\d+)\.downsample\.(reduction|norm)\.(weight|bias)',
+     'stages.{g1}.downsample.{g2}.{g3}'),
+    (r'norm(\d)\.(weight|bias)', 'norm{g1}.{g2}'),
+    (r'absolute_pos_embed', 'absolute_pos_embed'),
+]
+
+
+def _swin_unfold_order(key: str, value: torch.Tensor) -> torch.Tensor:
+    """Patch merging concatenates the 2x2 neighbours as (0,0), (1,0), (0,1),
+    (1,1) in the official code and in ``nn.Unfold`` order (0,0), (0,1), (1,0),
+    (1,1), channel-interleaved, in mmseg: permute the reduction's input
+    channels and the norm's channels (as mmseg's swin2mmseg converter)."""
+    if '.downsample.reduction.' in key:
+        out_c, in_c = value.shape
+        return value.reshape(out_c, 4, in_c // 4)[:, [0, 2, 1, 3], :] \
+            .transpose(1, 2).reshape(out_c, in_c)
+    if '.downsample.norm.' in key:
+        c = value.shape[0]
+        return value.reshape(4, c // 4)[[0, 2, 1, 3], :].transpose(
+            0, 1).reshape(c)
+    return value
+
+
 def _apply(rules, key: str) -> Optional[str]:
     for pattern, template in rules:
         m = re.fullmatch(pattern, key)
@@ -104,6 +141,7 @@ def convert_official_state_dict(
         KeyError: a key that no rule consumes (names every such key).
     """
     deep_stem = any(k.startswith('backbone.stem.conv2') for k in state_dict)
+    swin = any(k.startswith('backbone.patch_embed.') for k in state_dict)
     out: Dict[str, torch.Tensor] = {}
     unknown = []
     for key, value in state_dict.items():
@@ -119,9 +157,15 @@ def convert_official_state_dict(
             new = new and head_prefix + 'pixel_decoder.' + new
         elif key.startswith('backbone.'):
             rest = key[len('backbone.'):]
-            rules = (_DEEP_STEM_RULES + _RESNET_RULES[2:]) if deep_stem \
-                else _RESNET_RULES
+            if swin:
+                rules = _SWIN_RULES
+            elif deep_stem:
+                rules = _DEEP_STEM_RULES + _RESNET_RULES[2:]
+            else:
+                rules = _RESNET_RULES
             new = _apply(rules, rest)
+            if new is not None and swin:
+                value = _swin_unfold_order(new, _to_tensor(value))
             new = new and backbone_prefix + new
         elif key == 'criterion.empty_weight':
             w = _to_tensor(value)

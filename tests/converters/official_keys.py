@@ -113,3 +113,57 @@ def maskformer_head(num_classes=150, in_channels=(256, 512, 1024, 2048),
     w[-1] = 0.1
     sd['criterion.empty_weight'] = w
     return sd
+
+
+SWIN = dict(  # embed dim, depths, heads, window
+    t=(96, (2, 2, 6, 2), (3, 6, 12, 24), 7),
+    s=(96, (2, 2, 18, 2), (3, 6, 12, 24), 7),
+    b=(128, (2, 2, 18, 2), (4, 8, 16, 32), 12),
+    l=(192, (2, 2, 18, 2), (6, 12, 24, 48), 12),
+)
+
+
+def swin_backbone(size='t', rng=None):
+    """Official D2SwinTransformer keys (backbone.patch_embed, .layers.{i},
+    .norm{i})."""
+    rng = rng or np.random.default_rng(2)
+    dim, depths, heads, window = SWIN[size]
+    sd = OrderedDict()
+    _conv(sd, 'backbone.patch_embed.proj.weight', (dim, 3, 4, 4), rng)
+    _conv(sd, 'backbone.patch_embed.proj.bias', (dim, ), rng)
+    _conv(sd, 'backbone.patch_embed.norm.weight', (dim, ), rng)
+    _conv(sd, 'backbone.patch_embed.norm.bias', (dim, ), rng)
+    for i, (depth, h) in enumerate(zip(depths, heads)):
+        c = dim * 2**i
+        for j in range(depth):
+            p = f'backbone.layers.{i}.blocks.{j}'
+            for n in ('norm1', 'norm2'):
+                _conv(sd, f'{p}.{n}.weight', (c, ), rng)
+                _conv(sd, f'{p}.{n}.bias', (c, ), rng)
+            _conv(sd, f'{p}.attn.relative_position_bias_table',
+                  ((2 * window - 1)**2, h), rng)
+            sd[f'{p}.attn.relative_position_index'] = rng.integers(
+                0, (2 * window - 1)**2, (window**2, window**2))
+            _conv(sd, f'{p}.attn.qkv.weight', (3 * c, c), rng)
+            _conv(sd, f'{p}.attn.qkv.bias', (3 * c, ), rng)
+            _conv(sd, f'{p}.attn.proj.weight', (c, c), rng)
+            _conv(sd, f'{p}.attn.proj.bias', (c, ), rng)
+            _conv(sd, f'{p}.mlp.fc1.weight', (4 * c, c), rng)
+            _conv(sd, f'{p}.mlp.fc1.bias', (4 * c, ), rng)
+            _conv(sd, f'{p}.mlp.fc2.weight', (c, 4 * c), rng)
+            _conv(sd, f'{p}.mlp.fc2.bias', (c, ), rng)
+        if i < 3:
+            _conv(sd, f'backbone.layers.{i}.downsample.reduction.weight',
+                  (2 * c, 4 * c), rng)
+            _conv(sd, f'backbone.layers.{i}.downsample.norm.weight', (4 * c, ),
+                  rng)
+            _conv(sd, f'backbone.layers.{i}.downsample.norm.bias', (4 * c, ),
+                  rng)
+        _conv(sd, f'backbone.norm{i}.weight', (c, ), rng)
+        _conv(sd, f'backbone.norm{i}.bias', (c, ), rng)
+    return sd
+
+
+def swin_channels(size):
+    dim = SWIN[size][0]
+    return tuple(dim * 2**i for i in range(4))

@@ -14,7 +14,8 @@ from mmengine.registry import init_default_scope
 import mmmaskformer  # noqa: F401
 from mmmaskformer.converters import convert_official_state_dict
 from mmmaskformer.registry import MODELS
-from official_keys import maskformer_head, resnet_backbone
+from official_keys import (maskformer_head, resnet_backbone, swin_backbone,
+                           swin_channels)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -86,3 +87,83 @@ def test_convert_tool_on_a_pkl(tmp_path):
     ckpt = torch.load(dst, weights_only=False)
     model = build('maskformer_r50_ade20k.py')
     assert_loads_exactly(model, ckpt['state_dict'])
+
+
+SEMANTIC_ROWS = [
+    # config, backbone key set, classes
+    ('maskformer_r101_ade20k.py', dict(depth=101), 150),
+    ('maskformer_r101c_ade20k.py', dict(depth=101, deep_stem=True), 150),
+    ('maskformer_r50_coco-stuff10k.py', dict(depth=50), 171),
+    ('maskformer_r101c_cityscapes.py', dict(depth=101, deep_stem=True), 19),
+    ('maskformer-fixed_r50_ade20k.py', dict(depth=50), 150),
+]
+
+
+@pytest.mark.parametrize('config,backbone,classes', SEMANTIC_ROWS,
+                         ids=[r[0] for r in SEMANTIC_ROWS])
+def test_resnet_rows(config, backbone, classes):
+    sd = resnet_backbone(**backbone)
+    queries = 150 if 'fixed' in config else 100
+    sd.update(maskformer_head(classes, queries=queries))
+    assert_loads_exactly(build(config), convert_official_state_dict(sd))
+
+
+@pytest.mark.parametrize('size', ['t', 's', 'b', 'l'])
+def test_swin_ade20k_rows(size):
+    sd = swin_backbone(size)
+    sd.update(maskformer_head(150, in_channels=swin_channels(size)))
+    model = build(f'maskformer_swin-{size}_ade20k.py')
+    assert_loads_exactly(model, convert_official_state_dict(sd))
+
+
+@pytest.mark.parametrize('config,backbone', [
+    ('maskformer_r50_coco-panoptic.py', 'r50'),
+    ('maskformer_r101_coco-panoptic.py', 'r101'),
+    ('maskformer_r50_ade20k-panoptic.py', 'r50'),
+    ('maskformer_swin-t_coco-panoptic.py', 't'),
+    ('maskformer_swin-l_coco-panoptic.py', 'l'),
+])
+def test_panoptic_rows(config, backbone):
+    classes = 150 if 'ade20k' in config else 133
+    if backbone.startswith('r'):
+        sd = resnet_backbone(depth=int(backbone[1:]))
+        sd.update(maskformer_head(classes, enc_layers=6))  # "+6 Enc"
+    else:
+        sd = swin_backbone(backbone)
+        sd.update(maskformer_head(classes, in_channels=swin_channels(backbone)))
+    model = build(config)
+    assert_loads_exactly(
+        model, convert_official_state_dict(sd, head_prefix='panoptic_head.'))
+
+
+def test_swin_patch_merging_order_is_converted():
+    """Official patch merging concatenates the 2x2 neighbours (0,0), (1,0),
+    (0,1), (1,1); after conversion mmseg's PatchMerging gives the same
+    output."""
+    from mmseg.models.backbones.swin import PatchMerging
+    c = 8
+    g = torch.Generator().manual_seed(0)
+    sd = {'backbone.layers.0.downsample.reduction.weight':
+          torch.randn(2 * c, 4 * c, generator=g),
+          'backbone.layers.0.downsample.norm.weight':
+          torch.randn(4 * c, generator=g),
+          'backbone.layers.0.downsample.norm.bias':
+          torch.randn(4 * c, generator=g),
+          'backbone.patch_embed.proj.bias': torch.zeros(1)}
+    conv = convert_official_state_dict(sd)
+    merge = PatchMerging(c, 2 * c)
+    merge.reduction.weight.data = conv['backbone.stages.0.downsample.'
+                                       'reduction.weight']
+    merge.norm.weight.data = conv['backbone.stages.0.downsample.norm.weight']
+    merge.norm.bias.data = conv['backbone.stages.0.downsample.norm.bias']
+    x = torch.randn(2, 6 * 4, c, generator=g)  # (B, H*W, C), H=6, W=4
+    ours, _ = merge(x, (6, 4))
+    # the official computation
+    v = x.view(2, 6, 4, c)
+    cat = torch.cat([v[:, 0::2, 0::2], v[:, 1::2, 0::2], v[:, 0::2, 1::2],
+                     v[:, 1::2, 1::2]], -1).view(2, -1, 4 * c)
+    cat = torch.nn.functional.layer_norm(
+        cat, (4 * c, ), sd['backbone.layers.0.downsample.norm.weight'],
+        sd['backbone.layers.0.downsample.norm.bias'])
+    ref = cat @ sd['backbone.layers.0.downsample.reduction.weight'].t()
+    torch.testing.assert_close(ours, ref, atol=1e-5, rtol=1e-5)

@@ -1,0 +1,43 @@
+# Cityscapes (19 classes) with the official MaskFormer semantic augmentation: short-edge
+# resize to a random choice of x0.5..x2.0 of 1024 (max 4096), random crop
+# (512, 1024), SSD colour jitter, flip; test at short side 1024 (max
+# 2048), whole image; TTA: 6 short sides x0.5-1.75 + flip.
+_base_ = ['mmseg::_base_/datasets/cityscapes.py']
+crop_size = (512, 1024)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(
+        type='RandomChoiceResize',
+        scales=[int(1024 * x * 0.1) for x in range(5, 21)],
+        resize_type='ResizeShortestEdge',
+        max_size=4096),
+    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=1.0),
+    dict(type='PhotoMetricDistortion'),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackSegInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='ResizeShortestEdge', scale=1024, max_size=2048),
+    dict(type='LoadAnnotations'),
+    dict(type='PackSegInputs')
+]
+tta_pipeline = [
+    dict(type='LoadImageFromFile', backend_args=None),
+    dict(
+        type='TestTimeAug',
+        transforms=[[
+            dict(type='ResizeShortestEdge', scale=s, max_size=4096)
+            for s in (512, 768, 1024, 1280, 1536, 1792)
+        ],
+                    [
+                        dict(type='RandomFlip', prob=0., direction='horizontal'),
+                        dict(type='RandomFlip', prob=1., direction='horizontal')
+                    ], [dict(type='LoadAnnotations')],
+                    [dict(type='PackSegInputs')]])
+]
+train_dataloader = dict(
+    batch_size=2, num_workers=4, dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader

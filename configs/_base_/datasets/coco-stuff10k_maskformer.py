@@ -1,0 +1,44 @@
+# COCO-Stuff-10K (171 classes; mmseg's COCOStuffDataset and its
+# coco_stuff10k.py converter) with the official MaskFormer semantic augmentation: short-edge
+# resize to a random choice of x0.5..x1.5 of 640 (max 2560), random crop
+# (640, 640), SSD colour jitter, flip; test at short side 640 (max
+# 2560), whole image; TTA: 6 short sides x0.5-1.75 + flip.
+_base_ = ['mmseg::_base_/datasets/coco-stuff10k.py']
+crop_size = (640, 640)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', reduce_zero_label=True),
+    dict(
+        type='RandomChoiceResize',
+        scales=[int(640 * x * 0.1) for x in range(5, 16)],
+        resize_type='ResizeShortestEdge',
+        max_size=2560),
+    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=1.0),
+    dict(type='PhotoMetricDistortion'),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackSegInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='ResizeShortestEdge', scale=640, max_size=2560),
+    dict(type='LoadAnnotations', reduce_zero_label=True),
+    dict(type='PackSegInputs')
+]
+tta_pipeline = [
+    dict(type='LoadImageFromFile', backend_args=None),
+    dict(
+        type='TestTimeAug',
+        transforms=[[
+            dict(type='ResizeShortestEdge', scale=s, max_size=4480)
+            for s in (320, 480, 640, 800, 960, 1120)
+        ],
+                    [
+                        dict(type='RandomFlip', prob=0., direction='horizontal'),
+                        dict(type='RandomFlip', prob=1., direction='horizontal')
+                    ], [dict(type='LoadAnnotations')],
+                    [dict(type='PackSegInputs')]])
+]
+train_dataloader = dict(
+    batch_size=4, num_workers=4, dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader
