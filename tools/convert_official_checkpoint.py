@@ -30,6 +30,8 @@ def load_official(path: str) -> dict:
         data = torch.load(path, map_location='cpu', weights_only=False)
     if isinstance(data, dict) and 'model' in data:
         data = data['model']
+    elif isinstance(data, dict) and 'state_dict' in data:
+        data = data['state_dict']
     if not isinstance(data, dict):
         raise ValueError(f'{path}: expected a dict of arrays, got '
                          f'{type(data).__name__}')

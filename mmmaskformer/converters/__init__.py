@@ -1,3 +1,3 @@
-from .official import convert_official_state_dict
+from .official import convert_backbone_weights, convert_official_state_dict
 
-__all__ = ['convert_official_state_dict']
+__all__ = ["convert_backbone_weights", "convert_official_state_dict"]

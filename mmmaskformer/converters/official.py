@@ -189,3 +189,33 @@ def convert_official_state_dict(
             out[key[:-len('running_var')] + 'num_batches_tracked'] = \
                 torch.tensor(0, dtype=torch.long)
     return out
+
+
+def convert_backbone_weights(state_dict: Mapping[str, object]
+                             ) -> Tuple[Dict[str, torch.Tensor], List[str]]:
+    """ImageNet backbone weights -> mmseg backbone keys (for ``init_cfg``).
+
+    Accepts torchvision ResNets (mmseg's ``ResNet`` uses the same names),
+    detectron2 ResNets (``R-50.pkl``, DeepLab ``R-103.pkl``: ``stem.*``,
+    ``res{2..5}.*``) and the official Swin checkpoints (``patch_embed``,
+    ``layers.{i}``). Returns the converted dict (no ``backbone.`` prefix) and
+    the source keys that were dropped on purpose: classifier heads
+    (``fc.*``, ``head.*``) and Swin's final ImageNet ``norm.*`` (MaskFormer
+    has a fresh ``norm{i}`` per output instead).
+    """
+    dropped = [k for k in state_dict
+               if k.split('.')[0] in ('fc', 'head', 'norm')]
+    src = {k: v for k, v in state_dict.items() if k not in dropped}
+    if any(k.startswith(('stem.', 'res2.')) for k in src) or \
+            any(k.startswith('patch_embed.') for k in src):
+        conv = convert_official_state_dict(
+            {'backbone.' + k: v for k, v in src.items()})
+        out = {k[len('backbone.'):]: v for k, v in conv.items()}
+    else:  # torchvision: mmseg's ResNet keys already
+        unknown = [k for k in src if not re.match(
+            r'(conv1|bn1|layer\d)\.', k)]
+        if unknown:
+            raise KeyError('unrecognised backbone keys: ' +
+                           ', '.join(unknown[:10]))
+        out = {k: _to_tensor(v) for k, v in src.items()}
+    return out, dropped

@@ -1,4 +1,5 @@
 from .assigners import *  # noqa: F401,F403
+from .backbones import *  # noqa: F401,F403
 from .heads import *  # noqa: F401,F403
 from .inference import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403

@@ -12,7 +12,8 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import mmmaskformer  # noqa: F401
-from mmmaskformer.converters import convert_official_state_dict
+from mmmaskformer.converters import (convert_backbone_weights,
+                                      convert_official_state_dict)
 from mmmaskformer.registry import MODELS
 from official_keys import (maskformer_head, resnet_backbone, swin_backbone,
                            swin_channels)
@@ -167,3 +168,50 @@ def test_swin_patch_merging_order_is_converted():
         sd['backbone.layers.0.downsample.norm.bias'])
     ref = cat @ sd['backbone.layers.0.downsample.reduction.weight'].t()
     torch.testing.assert_close(ours, ref, atol=1e-5, rtol=1e-5)
+
+
+def _backbone_of(config):
+    return build(config).backbone
+
+
+def test_backbone_weights_torchvision_resnet():
+    import torchvision
+    src = torchvision.models.resnet50().state_dict()
+    conv, dropped = convert_backbone_weights(src)
+    assert dropped == ['fc.weight', 'fc.bias']
+    missing, unexpected = _backbone_of('maskformer_r50_ade20k.py') \
+        .load_state_dict(conv, strict=True)
+    assert not missing and not unexpected
+
+
+def test_backbone_weights_detectron2_r103(tmp_path):
+    sd = {k[len('backbone.'):]: v
+          for k, v in resnet_backbone(101, deep_stem=True).items()}
+    src = tmp_path / 'R-103.pkl'
+    with open(src, 'wb') as f:
+        pickle.dump(dict(model=sd), f)
+    dst = tmp_path / 'R-103_mmseg.pth'
+    proc = subprocess.run(
+        [sys.executable, 'tools/convert_backbone.py', str(src), str(dst)],
+        cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    conv = torch.load(dst, weights_only=False)['state_dict']
+    missing, unexpected = _backbone_of('maskformer_r101c_ade20k.py') \
+        .load_state_dict(conv, strict=True)
+    assert not missing and not unexpected
+
+
+@pytest.mark.parametrize('size', ['t', 'l'])
+def test_backbone_weights_official_swin(size):
+    sd = {k[len('backbone.'):]: v for k, v in swin_backbone(size).items()
+          if not k.startswith('backbone.norm')}
+    sd['norm.weight'] = sd['norm.bias'] = np.zeros(1, np.float32)
+    sd['head.weight'] = np.zeros((1000, 8), np.float32)
+    conv, dropped = convert_backbone_weights(sd)
+    assert sorted(dropped) == ['head.weight', 'norm.bias', 'norm.weight']
+    missing, unexpected = _backbone_of(f'maskformer_swin-{size}_ade20k.py') \
+        .load_state_dict(conv, strict=False)
+    assert not unexpected
+    # only MaskFormer's per-output norms are new
+    assert sorted(missing) == [f'norm{i}.{p}' for i in range(4)
+                               for p in ('bias', 'weight')]

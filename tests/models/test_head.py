@@ -35,7 +35,7 @@ def feats(batch=2, size=32, seed=0):
 
 def seg_sample(gt: torch.Tensor, path='img_0.png'):
     s = SegDataSample(metainfo=dict(seg_map_path=path, img_shape=gt.shape,
-                                    pad_shape=gt.shape))
+                                    ori_shape=gt.shape, pad_shape=gt.shape))
     s.gt_sem_seg = PixelData(data=gt[None])
     return s
 
