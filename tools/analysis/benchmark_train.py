@@ -1,0 +1,326 @@
+"""Training-step benchmark: our MaskFormer against mmseg's (mmdet's head),
+in one process, alternating A/B, at equal weights and inputs.
+
+    python tools/analysis/benchmark_train.py [--size 256] [--batch 2]
+        [--segments 15] [--iters 5] [--warmup 1] [--device cpu|cuda]
+        [--out results.json]
+
+Both models are the R50 ADE20K configs (``configs/maskformer_r50_ade20k.py``
+and mmseg's ``maskformer_r50-d32_8xb2-160k_ade20k-512x512.py``, SyncBN
+reverted to BN and frozen on both sides); the baseline receives our weights
+(same backbone code, the head mapped key by key), the same images and the
+same ground truth: random label maps with ``--segments`` classes per image
+(ADE20K averages 10-20). Reported per model, as medians over the timed
+iterations: the whole step and its phases (data preprocessing, backbone,
+pixel decoder, transformer decoder + predictions, matching, losses,
+backward, optimizer step), peak memory (CUDA only) and the loss values; then
+the A/B ratios. ``--check-losses`` first compares the 18 loss terms with
+dropout off.
+"""
+import argparse
+import contextlib
+import json
+import os.path as osp
+import statistics
+import sys
+import time
+from collections import defaultdict
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+
+import torch  # noqa: E402
+from mmengine.config import Config  # noqa: E402
+from mmengine.model import revert_sync_batchnorm  # noqa: E402
+from mmengine.registry import init_default_scope  # noqa: E402
+from mmengine.structures import PixelData  # noqa: E402
+from mmseg.structures import SegDataSample  # noqa: E402
+
+import mmmaskformer  # noqa: E402,F401
+from mmmaskformer.registry import MODELS  # noqa: E402
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+OURS = osp.join(REPO, 'configs', 'maskformer_r50_ade20k.py')
+
+def baseline_config() -> str:
+    """mmseg's own MaskFormer R50 config, from the installed package."""
+    import mmseg
+    return osp.join(osp.dirname(mmseg.__file__), '.mim', 'configs',
+                    'maskformer',
+                    'maskformer_r50-d32_8xb2-160k_ade20k-512x512.py')
+
+
+def build(config, scope, size):
+    cfg = Config.fromfile(config)
+    cfg.model.backbone.init_cfg = None
+    cfg.model.backbone.norm_cfg = dict(type='BN', requires_grad=False)
+    cfg.model.backbone.norm_eval = True
+    cfg.model.data_preprocessor.size = (size, size)
+    init_default_scope(scope)
+    return revert_sync_batchnorm(MODELS.build(cfg.model))
+
+
+def ours_to_baseline(state_dict):
+    """Our head keys -> mmdet MaskFormerHead keys (mmseg's wrapper)."""
+    out = {}
+    for k, v in state_dict.items():
+        if not k.startswith('decode_head.'):
+            out[k] = v
+            continue
+        k = k[len('decode_head.'):]
+        n = k
+        if k.startswith('pixel_decoder.'):
+            n = n.replace('.norm.', '.gn.').replace('mask_feature.',
+                                                    'mask_feature.')
+            if n.startswith('pixel_decoder.output_convs.3.'):
+                n = n.replace('output_convs.3.', 'last_feat_conv.')
+        elif k.startswith('transformer_decoder.'):
+            n = n.replace('transformer_decoder.decoder.layers.',
+                          'transformer_decoder.layers.')
+            n = n.replace('transformer_decoder.decoder.post_norm.',
+                          'transformer_decoder.post_norm.')
+            n = n.replace('.self_attn.', '.self_attn.attn.')
+            n = n.replace('.cross_attn.', '.cross_attn.attn.')
+            n = n.replace('.linear1.', '.ffn.layers.0.0.')
+            n = n.replace('.linear2.', '.ffn.layers.1.')
+            for i in range(3):
+                n = n.replace(f'.norm{i + 1}.', f'.norms.{i}.')
+            n = n.replace('transformer_decoder.input_proj.',
+                          'decoder_input_proj.')
+            n = n.replace('transformer_decoder.query_embed.', 'query_embed.')
+        elif k.startswith('mask_embed.layers.'):
+            i = int(k.split('.')[2])
+            n = f'mask_embed.{2 * i}.' + k.split('.')[3]
+        out['decode_head.' + n] = v
+    return out
+
+
+def make_batch(batch, size, segments, num_classes, seed):
+    g = torch.Generator().manual_seed(seed)
+    inputs, samples = [], []
+    for _ in range(batch):
+        inputs.append(torch.randint(0, 256, (3, size, size), generator=g,
+                                    dtype=torch.uint8))
+        # Voronoi regions of `segments` random seeds, distinct classes
+        seeds = torch.rand(segments, 2, generator=g) * size
+        ys, xs = torch.meshgrid(torch.arange(size), torch.arange(size),
+                                indexing='ij')
+        d = (ys[None] - seeds[:, 0, None, None])**2 + \
+            (xs[None] - seeds[:, 1, None, None])**2
+        classes = torch.randperm(num_classes, generator=g)[:segments]
+        gt = classes[d.argmin(0)]
+        s = SegDataSample(metainfo=dict(img_shape=(size, size),
+                                        ori_shape=(size, size),
+                                        pad_shape=(size, size)))
+        s.gt_sem_seg = PixelData(data=gt[None])
+        samples.append(s)
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def set_dropout(models, p):
+    """Dropout layers and the attention-weight dropout of every
+    ``nn.MultiheadAttention`` (a float attribute, not a module)."""
+    for m in models:
+        for mod in m.modules():
+            if isinstance(mod, torch.nn.Dropout):
+                mod.p = p
+            elif isinstance(mod, torch.nn.MultiheadAttention):
+                mod.dropout = p
+
+
+class PhaseTimer:
+    """Wall-clock per phase, synchronising CUDA at each boundary."""
+
+    def __init__(self, device):
+        self.device = device
+        self.times = defaultdict(float)
+        self.handles = []
+
+    def now(self):
+        if self.device.startswith('cuda'):
+            torch.cuda.synchronize()
+        return time.perf_counter()
+
+    @contextlib.contextmanager
+    def phase(self, name):
+        t0 = self.now()
+        yield
+        self.times[name] += self.now() - t0
+
+    def hook_module(self, module, name):
+        start = {}
+
+        def pre(_m, _a):
+            start['t'] = self.now()
+
+        def post(_m, _a, _o):
+            self.times[name] += self.now() - start['t']
+
+        self.handles += [module.register_forward_pre_hook(pre),
+                         module.register_forward_hook(post)]
+
+    def wrap(self, obj, attr, name):
+        fn = getattr(obj, attr)
+
+        def wrapped(*a, **k):
+            t0 = self.now()
+            try:
+                return fn(*a, **k)
+            finally:
+                self.times[name] += self.now() - t0
+
+        setattr(obj, attr, wrapped)
+        return lambda: setattr(obj, attr, fn)
+
+
+def instrument(model, kind, timer):
+    """Hook the phases; returns a function removing the patches."""
+    head = model.decode_head
+    timer.hook_module(model.backbone, 'backbone')
+    timer.hook_module(head.pixel_decoder, 'pixel_decoder')
+    undo = []
+    if kind == 'ours':
+        undo.append(timer.wrap(head.criterion.assigner, 'assign', 'matching'))
+        undo.append(timer.wrap(head.criterion, 'forward', 'criterion'))
+    else:
+        undo.append(timer.wrap(head.assigner, 'assign', 'matching'))
+        undo.append(timer.wrap(head, 'loss_by_feat', 'criterion'))
+    return undo
+
+
+def train_step(model, optimizer, data, timer):
+    with timer.phase('data'):
+        batch = model.data_preprocessor(data, training=True)
+    with timer.phase('forward_and_losses'):
+        losses = model(**batch, mode='loss')
+    loss = sum(v for k, v in losses.items() if 'loss' in k)
+    with timer.phase('backward'):
+        optimizer.zero_grad()
+        loss.backward()
+    with timer.phase('optimizer'):
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 0.01)
+        optimizer.step()
+    return {k: float(v.detach()) for k, v in losses.items()}
+
+
+def summarise(times):
+    t = dict(times)
+    t['losses'] = t.get('criterion', 0) - t.get('matching', 0)
+    t['decoder_and_predictions'] = (t['forward_and_losses'] - t['backbone'] -
+                                    t['pixel_decoder'] - t.get('criterion', 0))
+    t['total'] = (t['data'] + t['forward_and_losses'] + t['backward'] +
+                  t['optimizer'])
+    t['head_matching_losses'] = (t['pixel_decoder'] +
+                                 t['decoder_and_predictions'] + t['matching'] +
+                                 t['losses'])
+    return t
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--size', type=int, default=256)
+    parser.add_argument('--batch', type=int, default=2)
+    parser.add_argument('--segments', type=int, default=15)
+    parser.add_argument('--iters', type=int, default=5)
+    parser.add_argument('--warmup', type=int, default=1)
+    parser.add_argument(
+        '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--check-losses', action='store_true')
+    parser.add_argument('--out', default=None)
+    args = parser.parse_args()
+    dev = args.device
+    torch.manual_seed(0)
+    models = dict(ours=build(OURS, 'mmmaskformer', args.size),
+                  baseline=build(baseline_config(), 'mmseg', args.size))
+    converted = ours_to_baseline(models['ours'].state_dict())
+    missing, unexpected = models['baseline'].load_state_dict(converted,
+                                                             strict=False)
+    missing = [k for k in missing if 'num_batches_tracked' not in k]
+    assert not missing and not unexpected, (missing[:5], unexpected[:5])
+    result = dict(args=vars(args), torch=torch.__version__,
+                  device_name=torch.cuda.get_device_name()
+                  if dev.startswith('cuda') else 'cpu')
+    for m in models.values():
+        m.to(dev).train()
+    data = make_batch(args.batch, args.size, args.segments, 150, seed=0)
+
+    if args.check_losses:
+        set_dropout(models.values(), 0.0)
+        losses = {}
+        for name, m in models.items():
+            batch = m.data_preprocessor(data, training=True)
+            losses[name] = {k: float(v.detach()) for k, v in
+                            m(**batch, mode='loss').items()}
+        # ours: decode.loss_ce[_i]; baseline: decode.loss_cls, decode.dN.*
+        rename = {'ce': 'cls', 'mask': 'mask', 'dice': 'dice'}
+        diffs = {}
+        for k, v in losses['ours'].items():
+            parts = k.split('.')[-1].split('_')  # loss, ce, [i]
+            key = f'decode.loss_{rename[parts[1]]}' if len(parts) == 2 else \
+                f'decode.d{parts[2]}.loss_{rename[parts[1]]}'
+            diffs[k] = abs(v - losses['baseline'][key])
+        result['loss_check'] = dict(ours=losses['ours'],
+                                    baseline=losses['baseline'],
+                                    max_abs_diff=max(diffs.values()))
+        print(f"losses at equal weights and inputs (dropout off): max |diff| "
+              f"= {result['loss_check']['max_abs_diff']:.2e} over "
+              f"{len(diffs)} terms")
+        set_dropout(models.values(), 0.1)
+
+    optimizers = {k: torch.optim.AdamW(m.parameters(), lr=1e-4)
+                  for k, m in models.items()}
+    per_iter = {k: [] for k in models}
+    peak = {k: [] for k in models}
+    for it in range(args.warmup + args.iters):
+        for name in (['ours', 'baseline'] if it % 2 == 0 else
+                     ['baseline', 'ours']):  # alternate A/B
+            timer = PhaseTimer(dev)
+            undo = instrument(models[name], name, timer)
+            if dev.startswith('cuda'):
+                torch.cuda.reset_peak_memory_stats()
+            losses = train_step(models[name], optimizers[name], data, timer)
+            for h in timer.handles:
+                h.remove()
+            for u in undo:
+                u()
+            if it >= args.warmup:
+                per_iter[name].append(summarise(timer.times))
+                if dev.startswith('cuda'):
+                    peak[name].append(torch.cuda.max_memory_allocated() / 2**20)
+            result.setdefault('last_losses', {})[name] = losses
+    medians = {
+        name: {k: statistics.median(r[k] for r in rows) for k in rows[0]}
+        for name, rows in per_iter.items()
+    }
+    result['median_seconds'] = medians
+    if peak['ours']:
+        result['peak_memory_mib'] = {k: statistics.median(v)
+                                     for k, v in peak.items()}
+    result['speedup_baseline_over_ours'] = {
+        k: medians['baseline'][k] / max(medians['ours'][k], 1e-9)
+        for k in medians['ours']
+    }
+    if peak['ours']:
+        result['memory_ratio_ours_over_baseline'] = (
+            result['peak_memory_mib']['ours'] /
+            result['peak_memory_mib']['baseline'])
+    order = ['total', 'data', 'backbone', 'pixel_decoder',
+             'decoder_and_predictions', 'matching', 'losses', 'backward',
+             'optimizer', 'head_matching_losses']
+    print(f"R50 {args.size}x{args.size}, batch {args.batch}, "
+          f"{args.segments} segments/image, {dev} ({result['device_name']}), "
+          f"medians of {args.iters}:")
+    print(f"{'phase':<26}{'ours (s)':>10}{'mmseg (s)':>11}{'mmseg/ours':>12}")
+    for k in order:
+        print(f'{k:<26}{medians["ours"][k]:>10.3f}'
+              f'{medians["baseline"][k]:>11.3f}'
+              f'{result["speedup_baseline_over_ours"][k]:>12.2f}')
+    if peak['ours']:
+        print(f"peak memory MiB: ours {result['peak_memory_mib']['ours']:.0f}"
+              f", mmseg {result['peak_memory_mib']['baseline']:.0f}")
+    if args.out:
+        with open(args.out, 'w') as f:
+            json.dump(result, f, indent=2)
+
+
+if __name__ == '__main__':
+    main()
