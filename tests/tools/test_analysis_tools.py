@@ -29,3 +29,20 @@ def test_benchmark_runs():
         timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert 'fps' in proc.stdout
+
+
+def test_benchmark_train_matches_mmseg_losses(tmp_path):
+    """The A/B harness runs, and at equal weights and inputs our 18 loss
+    terms equal those of mmseg's MaskFormer (mmdet's head) within 1e-4."""
+    import json
+    out = tmp_path / 'bench.json'
+    proc = subprocess.run(
+        [sys.executable, 'tools/analysis/benchmark_train.py', '--size', '64',
+         '--iters', '1', '--warmup', '0', '--check-losses', '--out',
+         str(out)], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    res = json.loads(out.read_text())
+    assert len(res['loss_check']['ours']) == 18
+    assert res['loss_check']['max_abs_diff'] < 1e-4
+    for side in ('ours', 'baseline'):
+        assert res['median_seconds'][side]['total'] > 0

@@ -224,12 +224,16 @@ def main():
     parser.add_argument('--warmup', type=int, default=1)
     parser.add_argument(
         '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument(
+        '--ours-config', default=OURS,
+        help='our side (e.g. configs/maskformer_r50-pointsample_ade20k.py '
+        'for the memory-efficient mode)')
     parser.add_argument('--check-losses', action='store_true')
     parser.add_argument('--out', default=None)
     args = parser.parse_args()
     dev = args.device
     torch.manual_seed(0)
-    models = dict(ours=build(OURS, 'mmmaskformer', args.size),
+    models = dict(ours=build(args.ours_config, 'mmmaskformer', args.size),
                   baseline=build(baseline_config(), 'mmseg', args.size))
     converted = ours_to_baseline(models['ours'].state_dict())
     missing, unexpected = models['baseline'].load_state_dict(converted,
@@ -306,7 +310,8 @@ def main():
     order = ['total', 'data', 'backbone', 'pixel_decoder',
              'decoder_and_predictions', 'matching', 'losses', 'backward',
              'optimizer', 'head_matching_losses']
-    print(f"R50 {args.size}x{args.size}, batch {args.batch}, "
+    print(f"{osp.basename(args.ours_config)} vs mmseg R50, "
+          f"{args.size}x{args.size}, batch {args.batch}, "
           f"{args.segments} segments/image, {dev} ({result['device_name']}), "
           f"medians of {args.iters}:")
     print(f"{'phase':<26}{'ours (s)':>10}{'mmseg (s)':>11}{'mmseg/ours':>12}")

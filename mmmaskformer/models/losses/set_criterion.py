@@ -9,6 +9,7 @@ from torch import nn
 from mmmaskformer.registry import MODELS, TASK_UTILS, build_scoped
 from mmmaskformer.structures import LayerMatches, MaskTargets
 from .functional import dice_loss, sigmoid_focal_loss
+from .point_sampling import point_sample, uncertain_point_coords
 
 
 def num_masks_across_ranks(targets: Sequence[MaskTargets],
@@ -107,15 +108,29 @@ class SetCriterion(nn.Module):
     are computed at the target resolution on bilinearly upsampled matched
     predictions; ``num_masks`` is averaged over ranks and shared by all
     layers; ignored and padded pixels are negatives in every target mask.
+
+    ``num_points`` (opt-in memory-efficient mode, Mask2Former): the focal and
+    dice losses are computed on that many points per matched mask instead of
+    the full-resolution upsampled masks, chosen by importance sampling
+    (``oversample_ratio`` x points drawn, the ``importance_sample_ratio``
+    most uncertain kept, the rest uniform); predictions are sampled at
+    stride 4, targets at full resolution. Pair it with the assigner's
+    ``num_points`` (uniform points for matching).
     """
 
     def __init__(self, num_classes: int,
                  assigner: Optional[dict] = None,
                  loss_cls: Optional[dict] = None,
                  loss_mask: Optional[dict] = None,
-                 loss_dice: Optional[dict] = None) -> None:
+                 loss_dice: Optional[dict] = None,
+                 num_points: Optional[int] = None,
+                 oversample_ratio: float = 3.0,
+                 importance_sample_ratio: float = 0.75) -> None:
         super().__init__()
         self.num_classes = num_classes
+        self.num_points = num_points
+        self.oversample_ratio = oversample_ratio
+        self.importance_sample_ratio = importance_sample_ratio
         self.assigner = build_scoped(
             TASK_UTILS, assigner or dict(type='HungarianAssigner'))
         self.loss_cls = build_scoped(
@@ -164,10 +179,18 @@ class SetCriterion(nn.Module):
             zero = mask_logits.sum() * 0.0
             return dict(loss_ce=loss_ce, loss_mask=zero, loss_dice=zero)
         pred = mask_logits[batch_idx, src_idx].float()  # (N, h, w)
-        pred = F.interpolate(pred[:, None], size=target_masks.shape[-2:],
-                             mode='bilinear', align_corners=False)
-        pred = pred[:, 0].flatten(1)  # (N, H*W)
-        tgt = target_masks[tgt_idx].flatten(1)  # (N, H*W)
+        if self.num_points:
+            with torch.no_grad():
+                coords = uncertain_point_coords(
+                    pred.detach(), self.num_points, self.oversample_ratio,
+                    self.importance_sample_ratio)  # (N, P, 2)
+                tgt = point_sample(target_masks[tgt_idx], coords)  # (N, P)
+            pred = point_sample(pred, coords)  # (N, P)
+        else:
+            pred = F.interpolate(pred[:, None], size=target_masks.shape[-2:],
+                                 mode='bilinear', align_corners=False)
+            pred = pred[:, 0].flatten(1)  # (N, H*W)
+            tgt = target_masks[tgt_idx].flatten(1)  # (N, H*W)
         return dict(
             loss_ce=loss_ce,
             loss_mask=self.loss_mask(pred, tgt, num_masks),
