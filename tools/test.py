@@ -14,13 +14,12 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import mmmaskformer  # noqa: E402,F401
 from mmmaskformer.registry import RUNNERS  # noqa: E402
-from mmmaskformer.utils.dist import init_cpu_process_group  # noqa: E402
+from mmmaskformer.utils.tool_config import load_tool_config  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -74,22 +73,8 @@ def trigger_visualization_hook(cfg, args):
 def setup_cfg(args) -> Config:
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint {args.checkpoint} not found')
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
-    if args.launcher != 'none' and not torch.cuda.is_available():
-        cfg.setdefault('env_cfg', {})
-        cfg.env_cfg['dist_cfg'] = dict(backend='gloo')
-        # DDP over CPU modules takes no device ids
-        cfg.setdefault('model_wrapper_cfg', dict(
-            type='MMDistributedDataParallel', device_ids=None))
-        init_cpu_process_group(args.launcher)
+    cfg = load_tool_config(args.config, args.launcher, args.cfg_options,
+                           args.work_dir)
     cfg.load_from = args.checkpoint
     if args.show or args.show_dir:
         cfg = trigger_visualization_hook(cfg, args)

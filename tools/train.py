@@ -18,7 +18,7 @@ from mmengine.runner import Runner  # noqa: E402
 
 import mmmaskformer  # noqa: E402,F401  (registers modules, checkpoint loading)
 from mmmaskformer.registry import RUNNERS  # noqa: E402
-from mmmaskformer.utils.dist import init_cpu_process_group  # noqa: E402
+from mmmaskformer.utils.tool_config import load_tool_config  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -52,23 +52,8 @@ def parse_args(argv=None):
 
 
 def setup_cfg(args) -> Config:
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
-    if args.launcher != 'none' and not torch.cuda.is_available():
-        # NCCL needs GPUs; CPU processes talk through gloo
-        cfg.setdefault('env_cfg', {})
-        cfg.env_cfg['dist_cfg'] = dict(backend='gloo')
-        # DDP over CPU modules takes no device ids
-        cfg.setdefault('model_wrapper_cfg', dict(
-            type='MMDistributedDataParallel', device_ids=None))
-        init_cpu_process_group(args.launcher)
+    cfg = load_tool_config(args.config, args.launcher, args.cfg_options,
+                           args.work_dir)
     if args.amp:
         optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
         if optim_wrapper == 'AmpOptimWrapper':
