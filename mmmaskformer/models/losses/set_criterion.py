@@ -49,15 +49,11 @@ class FocalLoss(nn.Module):
         super().__init__()
         self.alpha, self.gamma, self.loss_weight = alpha, gamma, loss_weight
 
-    def per_mask(self, logits: torch.Tensor,
-                 targets: torch.Tensor) -> torch.Tensor:
-        """logits, targets: (N, P) -> (N,), mean over points."""
-        return sigmoid_focal_loss(logits, targets, self.alpha, self.gamma)
-
     def forward(self, logits: torch.Tensor, targets: torch.Tensor,
                 num_masks: float) -> torch.Tensor:
-        """logits, targets: (N, P) -> sum over masks / num_masks."""
-        return self.per_mask(logits, targets).sum() / num_masks
+        """logits, targets: (N, P)."""
+        return sigmoid_focal_loss(logits, targets, self.alpha,
+                                  self.gamma).sum() / num_masks
 
 
 @MODELS.register_module()
@@ -68,14 +64,9 @@ class DiceLoss(nn.Module):
         super().__init__()
         self.loss_weight = loss_weight
 
-    def per_mask(self, logits: torch.Tensor,
-                 targets: torch.Tensor) -> torch.Tensor:
-        """logits, targets: (N, P) -> (N,)."""
-        return dice_loss(logits, targets)
-
     def forward(self, logits: torch.Tensor, targets: torch.Tensor,
                 num_masks: float) -> torch.Tensor:
-        return self.per_mask(logits, targets).sum() / num_masks
+        return dice_loss(logits, targets).sum() / num_masks
 
 
 @MODELS.register_module()
@@ -154,14 +145,18 @@ class SetCriterion(nn.Module):
               targets: Sequence[MaskTargets]) -> List[LayerMatches]:
         return self.assigner.assign(cls_logits, mask_logits, targets)
 
-    def _layer_targets(self, cls_logits: torch.Tensor,
-                       targets: Sequence[MaskTargets], matches: LayerMatches):
-        """Indices of one layer's matched pairs and its class targets.
+    def layer_losses(self, cls_logits: torch.Tensor,
+                     mask_logits: torch.Tensor,
+                     targets: Sequence[MaskTargets],
+                     target_masks: torch.Tensor, matches: LayerMatches,
+                     num_masks: float) -> Dict[str, torch.Tensor]:
+        """Unweighted losses of one layer.
 
-        Returns (batch_idx, src_idx, tgt_idx into the stacked target masks,
-        target_classes (B, Q) with K = no object for unmatched queries).
+        cls_logits (B, Q, K+1), mask_logits (B, Q, h, w), target_masks
+        (sum M_b, H, W) float: every image's masks stacked.
         """
         batch_size, num_queries = cls_logits.shape[:2]
+        device = cls_logits.device
         batch_idx = torch.cat([
             torch.full_like(src, b) for b, (src, _) in enumerate(matches)
         ])
@@ -171,21 +166,19 @@ class SetCriterion(nn.Module):
             offsets.append(offsets[-1] + len(t.labels))
         tgt_idx = torch.cat(
             [tgt + offsets[b] for b, (_, tgt) in enumerate(matches)])
+
         target_classes = torch.full((batch_size, num_queries),
                                     self.num_classes, dtype=torch.int64,
-                                    device=cls_logits.device)
+                                    device=device)
         target_classes[batch_idx, src_idx] = torch.cat(
             [t.labels[tgt] for t, (_, tgt) in zip(targets, matches)])
-        return batch_idx, src_idx, tgt_idx, target_classes
+        loss_ce = self.loss_cls(cls_logits, target_classes)
 
-    def _mask_losses(self, pred: torch.Tensor, target_masks: torch.Tensor,
-                     tgt_idx: torch.Tensor):
-        """Per-mask focal and dice losses of matched pairs of all layers at
-        once (one upsampling, one loss evaluation).
-
-        pred (N, h, w) matched mask logits, target_masks (sum M_b, H, W),
-        tgt_idx (N,) -> focal (N,), dice (N,).
-        """
+        if src_idx.numel() == 0:
+            # keep a (zero) gradient path so every parameter takes part
+            zero = mask_logits.sum() * 0.0
+            return dict(loss_ce=loss_ce, loss_mask=zero, loss_dice=zero)
+        pred = mask_logits[batch_idx, src_idx].float()  # (N, h, w)
         if self.num_points:
             with torch.no_grad():
                 coords = uncertain_point_coords(
@@ -198,8 +191,10 @@ class SetCriterion(nn.Module):
                                  mode='bilinear', align_corners=False)
             pred = pred[:, 0].flatten(1)  # (N, H*W)
             tgt = target_masks[tgt_idx].flatten(1)  # (N, H*W)
-        return (self.loss_mask.per_mask(pred, tgt),
-                self.loss_dice.per_mask(pred, tgt))
+        return dict(
+            loss_ce=loss_ce,
+            loss_mask=self.loss_mask(pred, tgt, num_masks),
+            loss_dice=self.loss_dice(pred, tgt, num_masks))
 
     def unweighted_losses(self, cls_logits: torch.Tensor,
                           mask_logits: torch.Tensor,
@@ -207,41 +202,21 @@ class SetCriterion(nn.Module):
                           matches: Optional[List[LayerMatches]] = None
                           ) -> Dict[str, torch.Tensor]:
         """All layers' losses, in the official key order (last layer first,
-        then auxiliary layers 0..L-2).
-
-        cls_logits (L, B, Q, K+1), mask_logits (L, B, Q, h, w). Each layer
-        has its own matching; the mask losses of all layers are evaluated in
-        one batch (the same per-mask numbers as layer by layer).
-        """
+        then auxiliary layers 0..L-2)."""
         if matches is None:
             matches = self.match(cls_logits, mask_logits, targets)
         num_masks = num_masks_across_ranks(targets, cls_logits.device)
         target_masks = pad_target_masks(targets, torch.float32)
         num_layers = cls_logits.shape[0]
-        loss_ce, preds, tgt_idxs, counts = [], [], [], []
-        for layer in range(num_layers):
-            batch_idx, src_idx, tgt_idx, target_classes = \
-                self._layer_targets(cls_logits[layer], targets,
-                                    matches[layer])
-            loss_ce.append(self.loss_cls(cls_logits[layer], target_classes))
-            preds.append(mask_logits[layer][batch_idx, src_idx])  # (N_l, h, w)
-            tgt_idxs.append(tgt_idx)
-            counts.append(len(src_idx))
-        if sum(counts) == 0:
-            # keep a (zero) gradient path so every parameter takes part
-            zero = mask_logits.sum() * 0.0
-            focal = dice = [zero] * num_layers
-        else:
-            focal, dice = self._mask_losses(
-                torch.cat(preds).float(), target_masks, torch.cat(tgt_idxs))
-            focal = [f.sum() / num_masks for f in focal.split(counts)]
-            dice = [d.sum() / num_masks for d in dice.split(counts)]
         losses = {}
-        for layer in [num_layers - 1] + list(range(num_layers - 1)):
+        order = [num_layers - 1] + list(range(num_layers - 1))
+        for layer in order:
             suffix = '' if layer == num_layers - 1 else f'_{layer}'
-            losses['loss_ce' + suffix] = loss_ce[layer]
-            losses['loss_mask' + suffix] = focal[layer]
-            losses['loss_dice' + suffix] = dice[layer]
+            for k, v in self.layer_losses(cls_logits[layer],
+                                          mask_logits[layer], targets,
+                                          target_masks, matches[layer],
+                                          num_masks).items():
+                losses[k + suffix] = v
         return losses
 
     def loss_weight(self, key: str) -> float:
