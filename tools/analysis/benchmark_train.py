@@ -5,9 +5,11 @@ in one process, alternating A/B, at equal weights and inputs.
         [--segments 15] [--iters 5] [--warmup 1] [--device cpu|cuda]
         [--out results.json]
 
-Both models are the R50 ADE20K configs (``configs/maskformer_r50_ade20k.py``
+``--model r50``: the R50 ADE20K configs (``configs/maskformer_r50_ade20k.py``
 and mmseg's ``maskformer_r50-d32_8xb2-160k_ade20k-512x512.py``, SyncBN
-reverted to BN and frozen on both sides); the baseline receives our weights
+reverted to BN and frozen on both sides); ``--model swin-l``: our Swin-L
+config and mmseg's Swin-S MaskFormer config given Swin-L's backbone (mmseg
+ships no Swin-L MaskFormer). The baseline receives our weights
 (same backbone code, the head mapped key by key), the same images and the
 same ground truth: random label maps with ``--segments`` classes per image
 (ADE20K averages 10-20). Reported per model, as medians over the timed
@@ -41,19 +43,32 @@ from mmmaskformer.registry import MODELS  # noqa: E402
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 OURS = osp.join(REPO, 'configs', 'maskformer_r50_ade20k.py')
 
-def baseline_config() -> str:
-    """mmseg's own MaskFormer R50 config, from the installed package."""
+def baseline_config(model: str = 'r50') -> str:
+    """mmseg's own MaskFormer config, from the installed package (Swin-L:
+    its Swin-S config, given Swin-L's backbone by ``build``)."""
     import mmseg
+    name = dict(r50='maskformer_r50-d32_8xb2-160k_ade20k-512x512.py',
+                **{'swin-l': 'maskformer_swin-s_upernet_8xb2-160k_'
+                   'ade20k-512x512.py'})[model]
     return osp.join(osp.dirname(mmseg.__file__), '.mim', 'configs',
-                    'maskformer',
-                    'maskformer_r50-d32_8xb2-160k_ade20k-512x512.py')
+                    'maskformer', name)
 
 
-def build(config, scope, size):
+SWIN_L = dict(pretrain_img_size=384, embed_dims=192, window_size=12,
+              depths=[2, 2, 18, 2], num_heads=[6, 12, 24, 48],
+              drop_path_rate=0.3)
+
+
+def build(config, scope, size, swin_l=False):
     cfg = Config.fromfile(config)
     cfg.model.backbone.init_cfg = None
-    cfg.model.backbone.norm_cfg = dict(type='BN', requires_grad=False)
-    cfg.model.backbone.norm_eval = True
+    if 'Swin' in cfg.model.backbone.type:
+        if swin_l:  # mmseg ships Swin-T/S MaskFormer configs only
+            cfg.model.backbone.update(SWIN_L)
+            cfg.model.decode_head.in_channels = [192, 384, 768, 1536]
+    else:  # FrozenBN ResNet on both sides
+        cfg.model.backbone.norm_cfg = dict(type='BN', requires_grad=False)
+        cfg.model.backbone.norm_eval = True
     cfg.model.data_preprocessor.size = (size, size)
     init_default_scope(scope)
     return revert_sync_batchnorm(MODELS.build(cfg.model))
@@ -224,8 +239,9 @@ def main():
     parser.add_argument('--warmup', type=int, default=1)
     parser.add_argument(
         '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--model', choices=['r50', 'swin-l'], default='r50')
     parser.add_argument(
-        '--ours-config', default=OURS,
+        '--ours-config', default=None,
         help='our side (e.g. configs/maskformer_r50-pointsample_ade20k.py '
         'for the memory-efficient mode)')
     parser.add_argument('--check-losses', action='store_true')
@@ -233,8 +249,14 @@ def main():
     args = parser.parse_args()
     dev = args.device
     torch.manual_seed(0)
-    models = dict(ours=build(args.ours_config, 'mmmaskformer', args.size),
-                  baseline=build(baseline_config(), 'mmseg', args.size))
+    swin_l = args.model == 'swin-l'
+    ours_config = args.ours_config or (
+        osp.join(REPO, 'configs', 'maskformer_swin-l_ade20k.py')
+        if swin_l else OURS)
+    models = dict(
+        ours=build(ours_config, 'mmmaskformer', args.size),
+        baseline=build(baseline_config(args.model), 'mmseg', args.size,
+                       swin_l=swin_l))
     converted = ours_to_baseline(models['ours'].state_dict())
     missing, unexpected = models['baseline'].load_state_dict(converted,
                                                              strict=False)
@@ -310,7 +332,8 @@ def main():
     order = ['total', 'data', 'backbone', 'pixel_decoder',
              'decoder_and_predictions', 'matching', 'losses', 'backward',
              'optimizer', 'head_matching_losses']
-    print(f"{osp.basename(args.ours_config)} vs mmseg R50, "
+    print(f"{osp.basename(ours_config)} vs mmseg's MaskFormer "
+          f"({args.model}), "
           f"{args.size}x{args.size}, batch {args.batch}, "
           f"{args.segments} segments/image, {dev} ({result['device_name']}), "
           f"medians of {args.iters}:")

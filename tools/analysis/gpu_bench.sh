@@ -9,11 +9,12 @@
 #   1. our exact mode vs mmseg's MaskFormer, R50 512x512 batch 2, with the
 #      loss check at equal weights and inputs;
 #   2. our memory-efficient (point-sampled) mode vs mmseg's, same setting;
-#   3. batch-1 inference fps of both sides at 512x512;
+#   3. exact mode vs mmseg's, Swin-L 640x640 batch 2;
+#   4. batch-1 inference fps at 512x512;
 # and writes JSON/text results to OUT_DIR (default $OUT or gpu_results).
 # WHEEL_DIR=none skips the install (an environment that has the stack);
-# SIZE, ITERS and WARMUP override the defaults (512, 10, 3), e.g. to try it
-# on a CPU: SIZE=128 ITERS=1 WARMUP=0 bash tools/analysis/gpu_bench.sh none
+# SIZE, SWIN_SIZE, ITERS and WARMUP override the defaults (512, 640, 10, 3),
+# e.g. on a CPU: SIZE=64 SWIN_SIZE=64 ITERS=1 WARMUP=0 bash tools/analysis/gpu_bench.sh none
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 WHEELS=${1:?usage: gpu_bench.sh WHEEL_DIR [OUT_DIR]}
@@ -44,6 +45,10 @@ COMMON=(--size "$SIZE" --batch 2 --segments 15 --iters "$ITERS" --warmup "$WARMU
 "$PY" tools/analysis/benchmark_train.py "${COMMON[@]}" \
   --ours-config configs/maskformer_r50-pointsample_ade20k.py \
   --out "$OUTDIR/r50_pointsample.json" | tee "$OUTDIR/r50_pointsample.txt"
+SWIN_SIZE=${SWIN_SIZE:-640}
+"$PY" tools/analysis/benchmark_train.py --model swin-l --size "$SWIN_SIZE" \
+  --batch 2 --segments 15 --iters "$ITERS" --warmup "$WARMUP" \
+  --out "$OUTDIR/swinl_exact.json" | tee "$OUTDIR/swinl_exact.txt"
 "$PY" tools/analysis/benchmark.py configs/maskformer_r50_ade20k.py \
   --shape "$SIZE" --iters 50 | tee "$OUTDIR/fps.txt"
 echo "results in $OUTDIR"
