@@ -131,15 +131,26 @@ def make_batch(batch, size, segments, num_classes, seed):
     return dict(inputs=inputs, data_samples=samples)
 
 
-def set_dropout(models, p):
-    """Dropout layers and the attention-weight dropout of every
-    ``nn.MultiheadAttention`` (a float attribute, not a module)."""
+def disable_dropout(models) -> list:
+    """Turn off every source of randomness in the forward pass: dropout
+    layers, the attention-weight dropout of ``nn.MultiheadAttention`` (a
+    float attribute, not a module) and stochastic depth (``drop_prob``).
+    Returns the undo list for :func:`restore`."""
+    undo = []
     for m in models:
         for mod in m.modules():
-            if isinstance(mod, torch.nn.Dropout):
-                mod.p = p
-            elif isinstance(mod, torch.nn.MultiheadAttention):
-                mod.dropout = p
+            for attr in ('p', 'dropout', 'drop_prob'):
+                value = getattr(mod, attr, None)
+                if isinstance(value, float) and value > 0 and (
+                        attr != 'p' or isinstance(mod, torch.nn.Dropout)):
+                    undo.append((mod, attr, value))
+                    setattr(mod, attr, 0.0)
+    return undo
+
+
+def restore(undo) -> None:
+    for mod, attr, value in undo:
+        setattr(mod, attr, value)
 
 
 class PhaseTimer:
@@ -270,7 +281,7 @@ def main():
     data = make_batch(args.batch, args.size, args.segments, 150, seed=0)
 
     if args.check_losses:
-        set_dropout(models.values(), 0.0)
+        undo = disable_dropout(models.values())
         losses = {}
         for name, m in models.items():
             batch = m.data_preprocessor(data, training=True)
@@ -290,7 +301,7 @@ def main():
         print(f"losses at equal weights and inputs (dropout off): max |diff| "
               f"= {result['loss_check']['max_abs_diff']:.2e} over "
               f"{len(diffs)} terms")
-        set_dropout(models.values(), 0.1)
+        restore(undo)
 
     optimizers = {k: torch.optim.AdamW(m.parameters(), lr=1e-4)
                   for k, m in models.items()}
