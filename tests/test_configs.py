@@ -209,3 +209,26 @@ def test_num_classes_match_the_dataset(path):
     if 'panoptic_head' in cfg.model:
         things = DATASETS.get(dataset.type).METAINFO['thing_classes']
         assert cfg.model.num_things == len(things)
+
+
+@pytest.mark.parametrize('name', [
+    'maskformer_r50_ade20k.py', 'maskformer_swin-l_ade20k.py',
+    'maskformer_r50_coco-stuff10k.py'
+])
+def test_train_images_are_padded_like_the_official_mapper(name):
+    """Pad to exactly the crop with 128 (image) and ignore (labels)."""
+    import numpy as np
+    from mmengine.dataset import Compose
+    cfg = Config.fromfile(osp.join(REPO, 'configs', name))
+    init_default_scope('mmmaskformer')
+    pipeline = cfg.train_dataloader.dataset.pipeline
+    pad = Compose([t for t in pipeline if t.type == 'Pad'])
+    h, w = cfg.crop_size
+    out = pad(dict(img=np.zeros((h - 7, w - 5, 3), np.uint8),
+                   gt_seg_map=np.zeros((h - 7, w - 5), np.uint8),
+                   seg_fields=['gt_seg_map']))
+    assert out['img'].shape[:2] == (h, w)
+    assert (out['img'][h - 7:] == 128).all() and (out['img'][:, w - 5:] ==
+                                                  128).all()
+    assert (out['gt_seg_map'][h - 7:] == 255).all()
+    assert [t.type for t in pipeline][-2:] == ['Pad', 'PackSegInputs']

@@ -1,7 +1,7 @@
 # ADE20K-150 with the official MaskFormer semantic augmentation:
 # short-edge resize to a random choice of x0.5..x2.0 of the crop (16 scales,
 # max 4x crop), random crop, SSD colour jitter (mmseg PhotoMetricDistortion),
-# horizontal flip; padding to the crop is done by the data preprocessor.
+# horizontal flip, padding to the crop with 128 / ignore.
 # Test: short side = crop size (max 4x), whole image.
 _base_ = ['mmseg::_base_/datasets/ade20k.py']
 crop_size = (512, 512)
@@ -16,6 +16,9 @@ train_pipeline = [
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=1.0),
     dict(type='PhotoMetricDistortion'),
     dict(type='RandomFlip', prob=0.5),
+    # official: pad to exactly the crop with 128 (image, before
+    # normalisation) and the ignore label (labels)
+    dict(type='Pad', size=crop_size, pad_val=dict(img=128, seg=255)),
     dict(type='PackSegInputs')
 ]
 test_pipeline = [

@@ -16,6 +16,9 @@ train_pipeline = [
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=1.0),
     dict(type='PhotoMetricDistortion'),
     dict(type='RandomFlip', prob=0.5),
+    # official: pad to exactly the crop with 128 (image, before
+    # normalisation) and the ignore label (labels)
+    dict(type='Pad', size=crop_size, pad_val=dict(img=128, seg=255)),
     dict(type='PackSegInputs')
 ]
 test_pipeline = [
