@@ -19,6 +19,7 @@ from mmengine.runner import Runner  # noqa: E402
 
 import mmmaskformer  # noqa: E402,F401
 from mmmaskformer.registry import RUNNERS  # noqa: E402
+from mmmaskformer.utils.dist import finalize_process_group  # noqa: E402
 from mmmaskformer.utils.tool_config import load_tool_config  # noqa: E402
 
 
@@ -102,7 +103,9 @@ def main(argv=None):
     cfg = setup_cfg(args)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
         else RUNNERS.build(cfg)
-    return runner.test()
+    metrics = runner.test()
+    finalize_process_group()
+    return metrics
 
 
 if __name__ == '__main__':

@@ -18,6 +18,7 @@ from mmengine.runner import Runner  # noqa: E402
 
 import mmmaskformer  # noqa: E402,F401  (registers modules, checkpoint loading)
 from mmmaskformer.registry import RUNNERS  # noqa: E402
+from mmmaskformer.utils.dist import finalize_process_group  # noqa: E402
 from mmmaskformer.utils.tool_config import load_tool_config  # noqa: E402
 
 
@@ -86,6 +87,7 @@ def main(argv=None):
     else:
         runner = RUNNERS.build(cfg)
     runner.train()
+    finalize_process_group()
 
 
 if __name__ == '__main__':

@@ -19,3 +19,16 @@ def init_cpu_process_group(launcher: str) -> bool:
         return False
     dist.init_process_group(backend='gloo')
     return True
+
+
+def finalize_process_group() -> None:
+    """Wait for every rank, then tear the process group down.
+
+    mmengine never destroys it; with gloo on CPU a rank that reaches
+    interpreter exit while the group's threads are alive can abort
+    (``terminate called without an active exception``) after a run that
+    otherwise finished, failing the launcher.
+    """
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
