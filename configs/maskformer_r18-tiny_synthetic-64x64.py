@@ -2,7 +2,8 @@
 # generated shapes dataset (tools/demo.py writes it to data/synthetic) in a
 # few minutes on 2 CPU cores. Same head, matcher, criterion and inference as
 # the paper configs; only the sizes are small.
-_base_ = ['./_base_/default_runtime.py']
+_base_ = ['./_base_/default_runtime.py',
+          './_base_/models/maskformer_parts.py']
 
 data_root = 'data/synthetic'
 crop_size = (64, 64)
@@ -48,19 +49,7 @@ model = dict(
             dim_feedforward=256,
             dropout=0.0,
             num_layers=3),
-        criterion=dict(
-            type='SetCriterion',
-            assigner=dict(
-                type='HungarianAssigner',
-                cost_class=1.0,
-                cost_mask=20.0,
-                cost_dice=1.0),
-            loss_cls=dict(
-                type='MaskClassificationLoss',
-                no_object_weight=0.1,
-                loss_weight=1.0),
-            loss_mask=dict(type='FocalLoss', loss_weight=20.0),
-            loss_dice=dict(type='DiceLoss', loss_weight=1.0))),
+        criterion={{_base_.maskformer_criterion}}),
     train_cfg=dict(),
     test_cfg=dict(mode='whole', semantic_inference='probabilistic'))
 

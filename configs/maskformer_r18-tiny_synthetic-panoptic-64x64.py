@@ -1,7 +1,8 @@
 # The embedded default, panoptic: the same small MaskFormer (with the
 # transformer-encoder pixel decoder) trained on the generated shapes dataset in
 # COCO panoptic format, scored by mmdet's CocoPanopticMetric (PQ/SQ/RQ).
-_base_ = ['./_base_/default_runtime_panoptic.py']
+_base_ = ['./_base_/default_runtime_panoptic.py',
+          './_base_/models/maskformer_parts.py']
 
 data_root = 'data/synthetic/'
 num_things, num_stuff = 3, 3
@@ -54,19 +55,7 @@ model = dict(
             dim_feedforward=256,
             dropout=0.0,
             num_layers=3),
-        criterion=dict(
-            type='SetCriterion',
-            assigner=dict(
-                type='HungarianAssigner',
-                cost_class=1.0,
-                cost_mask=20.0,
-                cost_dice=1.0),
-            loss_cls=dict(
-                type='MaskClassificationLoss',
-                no_object_weight=0.1,
-                loss_weight=1.0),
-            loss_mask=dict(type='FocalLoss', loss_weight=20.0),
-            loss_dice=dict(type='DiceLoss', loss_weight=1.0))),
+        criterion={{_base_.maskformer_criterion}}),
     test_cfg=dict(
         object_mask_threshold=0.8, overlap_threshold=0.8, semantic_on=True))
 

@@ -1,6 +1,7 @@
 # MaskFormer R50 for semantic segmentation (official ADE20K semantic model).
 # FrozenBN ResNet (detectron2 default in every official config): BN statistics
 # and affine parameters frozen, every conv trainable.
+_base_ = ['./maskformer_parts.py']
 norm_cfg = dict(type='BN', requires_grad=False)
 data_preprocessor = dict(
     type='SegDataPreProcessor',
@@ -44,18 +45,6 @@ model = dict(
             dropout=0.1,
             num_layers=6,
             pre_norm=False),
-        criterion=dict(
-            type='SetCriterion',
-            assigner=dict(
-                type='HungarianAssigner',
-                cost_class=1.0,
-                cost_mask=20.0,
-                cost_dice=1.0),
-            loss_cls=dict(
-                type='MaskClassificationLoss',
-                no_object_weight=0.1,
-                loss_weight=1.0),
-            loss_mask=dict(type='FocalLoss', loss_weight=20.0),
-            loss_dice=dict(type='DiceLoss', loss_weight=1.0))),
+        criterion={{_base_.maskformer_criterion}}),
     train_cfg=dict(),
     test_cfg=dict(mode='whole', semantic_inference='probabilistic'))

@@ -2,6 +2,7 @@
 # panoptic R50 models): FrozenBN ResNet-50, the transformer-encoder pixel
 # decoder (6 post-norm layers on res5), the transformer decoder attending to
 # the encoder output (256 channels, so no input projection).
+_base_ = ['./maskformer_parts.py']
 norm_cfg = dict(type='BN', requires_grad=False)
 model = dict(
     _scope_='mmmaskformer',
@@ -54,18 +55,6 @@ model = dict(
             dropout=0.1,
             num_layers=6,
             pre_norm=False),
-        criterion=dict(
-            type='SetCriterion',
-            assigner=dict(
-                type='HungarianAssigner',
-                cost_class=1.0,
-                cost_mask=20.0,
-                cost_dice=1.0),
-            loss_cls=dict(
-                type='MaskClassificationLoss',
-                no_object_weight=0.1,
-                loss_weight=1.0),
-            loss_mask=dict(type='FocalLoss', loss_weight=20.0),
-            loss_dice=dict(type='DiceLoss', loss_weight=1.0))),
+        criterion={{_base_.maskformer_criterion}}),
     test_cfg=dict(
         object_mask_threshold=0.8, overlap_threshold=0.8, semantic_on=False))
