@@ -62,14 +62,14 @@ model = dict(
 dataset_type = 'SyntheticShapesPanopticDataset'
 train_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='mmdet.LoadPanopticAnnotations'),
+    dict(type='LoadPanopticAnnotations'),
     dict(type='DropCrowdInstances'),
     dict(type='mmdet.RandomFlip', prob=0.5),
     dict(type='mmdet.PackDetInputs')
 ]
 test_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='mmdet.LoadPanopticAnnotations'),
+    dict(type='LoadPanopticAnnotations'),
     dict(
         type='mmdet.PackDetInputs',
         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',

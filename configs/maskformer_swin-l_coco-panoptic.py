@@ -13,7 +13,7 @@ max_size = 1000  # official MAX_SIZE_TRAIN for Swin-L
 short_edges = [(max_size, s) for s in range(480, 801, 32)]
 train_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='mmdet.LoadPanopticAnnotations'),
+    dict(type='LoadPanopticAnnotations'),
     dict(type='DropCrowdInstances'),
     dict(type='mmdet.RandomFlip', prob=0.5),
     dict(

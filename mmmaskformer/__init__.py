@@ -1,7 +1,8 @@
 """mmmaskformer: MaskFormer as an OpenMMLab 2.0 plugin.
 
 Importing the package registers every module under the ``mmmaskformer``
-registry scope and makes mmengine load local checkpoints under torch >= 2.6.
+registry scope and makes mmengine load local checkpoints weights-only
+(see :mod:`mmmaskformer.utils.checkpoint`).
 """
 from .utils.dependencies import check_dependencies
 
@@ -15,7 +16,7 @@ import mmseg.evaluation  # noqa: E402,F401
 import mmseg.models  # noqa: E402,F401
 import mmseg.visualization  # noqa: E402,F401
 
-from . import datasets, evaluation, models  # noqa: E402,F401
+from . import datasets, engine, evaluation, models  # noqa: E402,F401
 from .utils.checkpoint import patch_checkpoint_loading  # noqa: E402
 
 patch_checkpoint_loading()

@@ -18,15 +18,19 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import torch  # noqa: E402
 
 from mmmaskformer.converters import convert_backbone_weights  # noqa: E402
-from convert_official_checkpoint import load_official  # noqa: E402
+from mmmaskformer.converters.io import load_official  # noqa: E402
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('src')
     parser.add_argument('dst')
+    parser.add_argument(
+        '--trust-pickle', action='store_true',
+        help='unpickle a .pkl without restriction (it can run code)')
     args = parser.parse_args(argv)
-    state_dict, dropped = convert_backbone_weights(load_official(args.src))
+    state_dict, dropped = convert_backbone_weights(
+        load_official(args.src, args.trust_pickle))
     os.makedirs(osp.dirname(osp.abspath(args.dst)), exist_ok=True)
     torch.save(dict(state_dict=state_dict), args.dst)
     print(f'{len(state_dict)} keys -> {args.dst}'
@@ -34,4 +38,8 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    from mmmaskformer.engine import RunStopped
+    try:
+        main()
+    except RunStopped as e:
+        raise SystemExit(f'ERROR ({type(e).__name__}): {e}')

@@ -3,8 +3,11 @@
     python tools/convert_official_checkpoint.py model_final_d8dbeb.pkl \
         checkpoints/maskformer_r50_ade20k_official.pth [--head-prefix decode_head.]
 
-Reads detectron2 ``.pkl`` files (numpy arrays under ``"model"``) and ``.pth``
-files (tensors under ``"model"`` or a plain state dict), in the released (v1)
+Reads detectron2 ``.pkl`` files (numpy arrays under ``"model"``) with a
+restricted unpickler that builds only arrays and plain containers (any other
+type is refused; ``--trust-pickle`` lifts that for a source you trust) and
+``.pth`` files weights-only (tensors under ``"model"`` or a plain state
+dict), in the released (v1)
 and the current (v2) head key layouts. Every key is mapped or the tool stops
 and names the ones it cannot map. The output loads with
 ``tools/test.py CONFIG OUTPUT``.
@@ -12,7 +15,6 @@ and names the ones it cannot map. The output loads with
 import argparse
 import os
 import os.path as osp
-import pickle
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -20,22 +22,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import torch  # noqa: E402
 
 from mmmaskformer.converters import convert_official_state_dict  # noqa: E402
-
-
-def load_official(path: str) -> dict:
-    if path.endswith('.pkl'):
-        with open(path, 'rb') as f:
-            data = pickle.load(f, encoding='latin1')
-    else:
-        data = torch.load(path, map_location='cpu', weights_only=False)
-    if isinstance(data, dict) and 'model' in data:
-        data = data['model']
-    elif isinstance(data, dict) and 'state_dict' in data:
-        data = data['state_dict']
-    if not isinstance(data, dict):
-        raise ValueError(f'{path}: expected a dict of arrays, got '
-                         f'{type(data).__name__}')
-    return data
+from mmmaskformer.converters.io import load_official  # noqa: E402
 
 
 def main(argv=None):
@@ -47,8 +34,12 @@ def main(argv=None):
         help="our head's prefix: 'decode_head.' for semantic configs, "
         "'panoptic_head.' for panoptic ones")
     parser.add_argument('--no-object-weight', type=float, default=0.1)
+    parser.add_argument(
+        '--trust-pickle', action='store_true',
+        help='unpickle a .pkl without restriction (it can run code); by '
+        'default only arrays and plain containers are built')
     args = parser.parse_args(argv)
-    src = load_official(args.src)
+    src = load_official(args.src, args.trust_pickle)
     state_dict = convert_official_state_dict(
         src, head_prefix=args.head_prefix,
         no_object_weight=args.no_object_weight)
@@ -60,4 +51,8 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    from mmmaskformer.engine import RunStopped
+    try:
+        main()
+    except RunStopped as e:
+        raise SystemExit(f'ERROR ({type(e).__name__}): {e}')

@@ -18,6 +18,7 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import mmmaskformer  # noqa: E402,F401
+from mmmaskformer.engine import CheckpointError, RunStopped  # noqa: E402
 from mmmaskformer.registry import RUNNERS  # noqa: E402
 from mmmaskformer.utils.dist import finalize_process_group  # noqa: E402
 from mmmaskformer.utils.tool_config import load_tool_config  # noqa: E402
@@ -72,8 +73,8 @@ def trigger_visualization_hook(cfg, args):
 
 
 def setup_cfg(args) -> Config:
-    if not osp.isfile(args.checkpoint):
-        raise FileNotFoundError(f'checkpoint {args.checkpoint} not found')
+    if not osp.isfile(args.checkpoint):  # truncation etc.: named on load
+        raise CheckpointError(f'checkpoint {args.checkpoint}: no such file')
     cfg = load_tool_config(args.config, args.launcher, args.cfg_options,
                            args.work_dir)
     cfg.load_from = args.checkpoint
@@ -100,10 +101,14 @@ def setup_cfg(args) -> Config:
 
 def main(argv=None):
     args = parse_args(argv)
-    cfg = setup_cfg(args)
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
-        else RUNNERS.build(cfg)
-    metrics = runner.test()
+    try:
+        cfg = setup_cfg(args)
+        runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
+            else RUNNERS.build(cfg)
+        metrics = runner.test()
+    except RunStopped as e:  # one message, no traceback (README: Reliability)
+        print(f'\nERROR ({type(e).__name__}): {e}', file=sys.stderr)
+        raise SystemExit(1)
     finalize_process_group()
     return metrics
 

@@ -17,7 +17,10 @@ from mmengine.logging import print_log  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import mmmaskformer  # noqa: E402,F401  (registers modules, checkpoint loading)
+from mmmaskformer.engine import CheckpointError, RunStopped  # noqa: E402
 from mmmaskformer.registry import RUNNERS  # noqa: E402
+from mmmaskformer.utils.checkpoint import (checkpoint_problem,  # noqa: E402
+                                           find_resumable_checkpoint)
 from mmmaskformer.utils.dist import finalize_process_group  # noqa: E402
 from mmmaskformer.utils.tool_config import load_tool_config  # noqa: E402
 
@@ -71,9 +74,21 @@ def setup_cfg(args) -> Config:
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'
     if args.resume == 'auto':
-        cfg.resume = True
-        cfg.load_from = None
+        # the newest *complete* checkpoint of the work dir (not
+        # last_checkpoint, which a kill can leave pointing at a partial file)
+        path, passed_over = find_resumable_checkpoint(cfg.work_dir)
+        for line in passed_over:
+            print_log(line, logger='current', level=logging.WARNING)
+        if path is None:
+            print_log(f'--resume: no complete checkpoint in {cfg.work_dir}; '
+                      'training from the start', logger='current',
+                      level=logging.WARNING)
+        cfg.resume = path is not None
+        cfg.load_from = path
     elif args.resume is not None:
+        problem = checkpoint_problem(args.resume)
+        if problem is not None:
+            raise CheckpointError(f'--resume {args.resume}: {problem}')
         cfg.resume = True
         cfg.load_from = args.resume
     return cfg
@@ -81,12 +96,18 @@ def setup_cfg(args) -> Config:
 
 def main(argv=None):
     args = parse_args(argv)
-    cfg = setup_cfg(args)
-    if 'runner_type' not in cfg:
-        runner = Runner.from_cfg(cfg)
-    else:
-        runner = RUNNERS.build(cfg)
-    runner.train()
+    try:
+        cfg = setup_cfg(args)
+        if 'runner_type' not in cfg:
+            runner = Runner.from_cfg(cfg)
+        else:
+            runner = RUNNERS.build(cfg)
+        runner.train()
+    except RunStopped as e:  # one message, no traceback (README: Reliability)
+        print_log(f'{type(e).__name__}: {e}', logger='current',
+                  level=logging.ERROR)
+        print(f'\nERROR ({type(e).__name__}): {e}', file=sys.stderr)
+        raise SystemExit(1)
     finalize_process_group()
 
 

@@ -1,5 +1,5 @@
 """mmdet panoptic dataset class of the generated demo data."""
-from mmdet.datasets import CocoPanopticDataset
+from .coco_panoptic import CocoPanopticDataset
 
 from mmmaskformer.registry import DATASETS
 from .synthetic import PALETTE, STUFF_CLASSES, THING_CLASSES

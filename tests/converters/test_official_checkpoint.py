@@ -90,6 +90,41 @@ def test_convert_tool_on_a_pkl(tmp_path):
     assert_loads_exactly(model, ckpt['state_dict'])
 
 
+
+class _Evil:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        import os
+        return os.system, (f'touch {self.marker}',)
+
+
+def test_pkl_is_read_without_running_code(tmp_path):
+    """A .pkl whose unpickling would run a command is refused by default;
+    the real arrays-only file above converts without --trust-pickle."""
+    from mmmaskformer.converters.io import load_official
+    from mmmaskformer.engine import CheckpointError
+    marker = tmp_path / 'pwned'
+    src = tmp_path / 'evil.pkl'
+    with open(src, 'wb') as f:
+        pickle.dump(dict(model={'a': np.zeros(2)}, x=_Evil(str(marker))), f)
+    with pytest.raises(CheckpointError, match=r'evil.pkl: refusing to '
+                       r'unpickle posix.system.*--trust-pickle'):
+        load_official(str(src))
+    proc = subprocess.run(
+        [sys.executable, 'tools/convert_official_checkpoint.py', str(src),
+         str(tmp_path / 'out.pth')], cwd=REPO, capture_output=True,
+        text=True, timeout=300)
+    assert proc.returncode != 0 and 'refusing to unpickle' in proc.stderr
+    assert not marker.exists()
+    good = tmp_path / 'good.pkl'
+    with open(good, 'wb') as f:
+        pickle.dump(dict(model={'w': np.arange(3.0, dtype=np.float32)},
+                         __author__='x', matching_heuristics=True), f)
+    assert np.array_equal(load_official(str(good))['w'], [0., 1., 2.])
+
+
 SEMANTIC_ROWS = [
     # config, backbone key set, classes
     ('maskformer_r101_ade20k.py', dict(depth=101), 150),

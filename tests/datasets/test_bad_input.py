@@ -42,5 +42,6 @@ def test_corrupt_label_map_names_the_file(tmp_path):
 def test_corrupt_image_names_the_file(tmp_path):
     info = write_pair(tmp_path)
     (tmp_path / 'img.png').write_bytes(b'\x89PNG garbage')
-    with pytest.raises(AssertionError, match='failed to load image: .*img.png'):
+    with pytest.raises(ValueError,
+                       match='failed to load image: .*img.png: not an image'):
         pipeline()(info)

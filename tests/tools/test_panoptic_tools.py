@@ -12,6 +12,7 @@ import pytest
 from panopticapi.evaluation import pq_compute
 
 from mmmaskformer.datasets import generate_synthetic_dataset
+from tool_helpers import panoptic_options
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs',
@@ -25,32 +26,6 @@ def data_root(tmp_path_factory):
                                       progress=False)
 
 
-def options(root, iters):
-    root = root.rstrip('/') + '/'
-    return ['--cfg-options'] + [
-        f'{d}.dataset.data_root={root}'
-        for d in ('train_dataloader', 'val_dataloader', 'test_dataloader')
-    ] + [
-        f'{e}.ann_file={root}annotations/panoptic_val.json'
-        for e in ('val_evaluator', 'test_evaluator')
-    ] + [
-        f'{e}.seg_prefix={root}annotations/panoptic_val/'
-        for e in ('val_evaluator', 'test_evaluator')
-    ] + [
-        'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
-        'train_dataloader.persistent_workers=False',
-        'val_dataloader.num_workers=0',
-        'val_dataloader.persistent_workers=False',
-        'test_dataloader.num_workers=0',
-        'test_dataloader.persistent_workers=False',
-        f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
-        f'param_scheduler.0.end={iters}',
-        # an untrained model is never confident: keep every query
-        'model.test_cfg.object_mask_threshold=0.0',
-        'model.test_cfg.overlap_threshold=0.0'
-    ]
-
-
 def run(args):
     proc = subprocess.run([sys.executable] + args, cwd=REPO,
                           capture_output=True, text=True, timeout=600)
@@ -61,12 +36,12 @@ def run(args):
 def test_panoptic_train_test_out_show(data_root, tmp_path):
     work = str(tmp_path / 'train')
     log = run(['tools/train.py', CONFIG, '--work-dir', work] +
-              options(data_root, 2))
+              panoptic_options(data_root, 2))
     assert 'coco_panoptic/PQ' in log
     out, show = str(tmp_path / 'out'), str(tmp_path / 'show')
     log = run(['tools/test.py', CONFIG, osp.join(work, 'iter_2.pth'),
                '--work-dir', str(tmp_path / 'test'), '--out', out,
-               '--show-dir', show] + options(data_root, 2))
+               '--show-dir', show] + panoptic_options(data_root, 2))
     pred_json = osp.join(out, 'panoptic.panoptic.json')
     with open(pred_json) as f:
         pred = json.load(f)

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from mmmaskformer.datasets import generate_synthetic_dataset
+from tool_helpers import data_options
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'maskformer_r18-tiny_synthetic-64x64.py')
@@ -23,21 +24,8 @@ def data_root(tmp_path_factory):
 
 
 def options(data_root, max_iters, ckpt_interval=None):
-    opts = [
-        f'train_dataloader.dataset.data_root={data_root}',
-        f'val_dataloader.dataset.data_root={data_root}',
-        f'test_dataloader.dataset.data_root={data_root}',
-        'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
-        'train_dataloader.persistent_workers=False',
-        'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False',
-        'test_dataloader.num_workers=0',
-        'test_dataloader.persistent_workers=False',
-        f'train_cfg.max_iters={max_iters}', f'train_cfg.val_interval={max_iters}',
-        f'param_scheduler.0.end={max_iters}', 'default_hooks.logger.interval=1'
-    ]
-    if ckpt_interval:
-        opts.append(f'default_hooks.checkpoint.interval={ckpt_interval}')
-    return ['--cfg-options'] + opts
+    return ['--cfg-options'] + data_options(data_root, max_iters,
+                                            ckpt_interval)
 
 
 def run(args, env=None, cwd=REPO):

@@ -8,7 +8,7 @@ data_root = 'data/ADEChallengeData2016/'
 crop_size = (640, 640)
 train_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='mmdet.LoadPanopticAnnotations'),
+    dict(type='LoadPanopticAnnotations'),
     dict(type='DropCrowdInstances'),
     dict(
         type='RandomChoiceResize',
@@ -28,7 +28,7 @@ train_pipeline = [
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='mmdet.Resize', scale=(2560, 640), keep_ratio=True),
-    dict(type='mmdet.LoadPanopticAnnotations'),
+    dict(type='LoadPanopticAnnotations'),
     dict(
         type='mmdet.PackDetInputs',
         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',

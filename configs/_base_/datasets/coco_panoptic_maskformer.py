@@ -10,7 +10,7 @@ max_size = 1333
 short_edges = [(max_size, s) for s in range(480, 801, 32)]
 train_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='mmdet.LoadPanopticAnnotations'),
+    dict(type='LoadPanopticAnnotations'),
     dict(type='DropCrowdInstances'),
     dict(type='mmdet.RandomFlip', prob=0.5),
     dict(
@@ -36,7 +36,7 @@ train_pipeline = [
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='mmdet.Resize', scale=(1333, 800), keep_ratio=True),
-    dict(type='mmdet.LoadPanopticAnnotations'),
+    dict(type='LoadPanopticAnnotations'),
     dict(
         type='mmdet.PackDetInputs',
         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
@@ -48,7 +48,7 @@ train_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
-        type='mmdet.CocoPanopticDataset',
+        type='CocoPanopticDataset',
         data_root=data_root,
         ann_file='annotations/panoptic_train2017.json',
         data_prefix=dict(
@@ -62,7 +62,7 @@ val_dataloader = dict(
     drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type='mmdet.CocoPanopticDataset',
+        type='CocoPanopticDataset',
         data_root=data_root,
         ann_file='annotations/panoptic_val2017.json',
         data_prefix=dict(img='val2017/', seg='annotations/panoptic_val2017/'),

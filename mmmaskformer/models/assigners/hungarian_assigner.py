@@ -62,6 +62,17 @@ class HungarianAssigner:
         """
         num_layers, _, num_queries = cls_logits.shape[:3]
         size = mask_logits.shape[-2:]
+        # float32 whatever the autocast context (Mask2Former): the focal cost
+        # sums over h*w pixels, past fp16's range at stride 4 of 512x512,
+        # and bf16's 8-bit mantissa ties or flips close costs
+        with torch.autocast(device_type=cls_logits.device.type,
+                            enabled=False):
+            return self._cost_matrices(cls_logits.float(),
+                                       mask_logits.float(), targets,
+                                       num_layers, num_queries, size)
+
+    def _cost_matrices(self, cls_logits, mask_logits, targets, num_layers,
+                       num_queries, size) -> List[torch.Tensor]:
         costs = []
         for b, target in enumerate(targets):
             labels = target.labels
@@ -101,6 +112,10 @@ class HungarianAssigner:
         # one device -> host transfer for all layers and images
         flat = torch.cat([c.flatten(1) for c in costs], dim=1).cpu().numpy() \
             if costs else np.zeros((num_layers, 0), np.float32)
+        if not np.isfinite(flat).all():
+            # diverged predictions: match anyway, so that the loss (NaN/inf)
+            # reaches the optimizer wrapper's guard, which names the terms
+            flat = np.nan_to_num(flat, nan=1e8, posinf=1e8, neginf=-1e8)
         matches: List[LayerMatches] = [[] for _ in range(num_layers)]
         for layer in range(num_layers):
             start = 0

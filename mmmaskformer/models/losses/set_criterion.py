@@ -202,7 +202,16 @@ class SetCriterion(nn.Module):
                           matches: Optional[List[LayerMatches]] = None
                           ) -> Dict[str, torch.Tensor]:
         """All layers' losses, in the official key order (last layer first,
-        then auxiliary layers 0..L-2)."""
+        then auxiliary layers 0..L-2), computed in float32 (also under
+        ``--amp``)."""
+        # matching and losses in float32 whatever the autocast context
+        with torch.autocast(device_type=cls_logits.device.type,
+                            enabled=False):
+            return self._unweighted_losses(cls_logits.float(),
+                                           mask_logits.float(), targets,
+                                           matches)
+
+    def _unweighted_losses(self, cls_logits, mask_logits, targets, matches):
         if matches is None:
             matches = self.match(cls_logits, mask_logits, targets)
         num_masks = num_masks_across_ranks(targets, cls_logits.device)
