@@ -106,8 +106,8 @@ optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=3e-4, betas=(0.9, 0.999), weight_decay=1e-4),
     clip_grad=dict(max_norm=0.01, norm_type=2),
-    paramwise_cfg=dict(
-        norm_decay_mult=0.0, custom_keys={'query_embed': dict(decay_mult=0.0)}))
+    constructor='MaskFormerOptimWrapperConstructor',
+    paramwise_cfg=dict(backbone_lr_mult=1.0))
 param_scheduler = [
     dict(type='PolyLR', eta_min=0, power=0.9, begin=0, end=max_iters,
          by_epoch=False)

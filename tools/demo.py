@@ -97,6 +97,8 @@ def main():
                                                         'synthetic'))
     parser.add_argument('--iters', type=int, default=None,
                         help='default: 1500 (semantic), 2000 (panoptic)')
+    parser.add_argument('--seed', type=int, default=0,
+                        help='the run\'s seed (randomness.seed)')
     args = parser.parse_args()
     task = args.task
     iters = args.iters or ITERS[task]
@@ -127,7 +129,7 @@ def main():
     run([sys.executable, 'tools/train.py', CONFIGS[task], '--work-dir',
          train_dir] + options + [
              f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
-             f'param_scheduler.0.end={iters}'
+             f'param_scheduler.0.end={iters}', f'randomness.seed={args.seed}'
          ])
     checkpoint = osp.join(train_dir, f'iter_{iters}.pth')
     print('[demo] 3/3 scoring the checkpoint on the validation split',

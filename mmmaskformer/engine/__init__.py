@@ -6,13 +6,16 @@ from .errors import (BadSampleError, CheckpointError, NonFiniteLossError,
                      RunStopped)
 from .guarded_dataset import SampleGuard
 from .loops import IterBasedTrainLoop, TestLoop, ValLoop
+from .optim_constructor import (MaskFormerOptimWrapperConstructor,
+                                parameter_rules)
 from .optim_wrapper import AmpOptimWrapper, OptimWrapper
 from .rng import capture_rng_state, restore_rng_state, sample_seed
 from .sampler import InfiniteSampler, SampleIndex
 
 __all__ = [
     'AmpOptimWrapper', 'BadSampleError', 'CheckpointError', 'CheckpointHook',
-    'InfiniteSampler', 'IterBasedTrainLoop', 'NonFiniteLossError',
+    'InfiniteSampler', 'IterBasedTrainLoop', 'MaskFormerOptimWrapperConstructor',
+    'NonFiniteLossError', 'parameter_rules',
     'OptimWrapper', 'RunStopped', 'SampleGuard', 'SampleIndex', 'TestLoop',
     'ValLoop', 'capture_rng_state', 'restore_rng_state', 'sample_seed'
 ]

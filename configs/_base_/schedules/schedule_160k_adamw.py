@@ -9,12 +9,9 @@ optim_wrapper = dict(
         type='AdamW', lr=1e-4, betas=(0.9, 0.999), eps=1e-8,
         weight_decay=1e-4),
     clip_grad=dict(max_norm=0.01, norm_type=2),
-    paramwise_cfg=dict(
-        norm_decay_mult=0.0,
-        custom_keys={
-            'backbone': dict(lr_mult=0.1),
-            'query_embed': dict(decay_mult=0.0)
-        }))
+    # the official parameter groups (mmmaskformer/engine/optim_constructor.py)
+    constructor='MaskFormerOptimWrapperConstructor',
+    paramwise_cfg=dict(backbone_lr_mult=0.1))
 param_scheduler = [
     dict(
         type='PolyLR', eta_min=0, power=0.9, begin=0, end=160000,

@@ -5,11 +5,4 @@
 _base_ = ['./schedule_coco_panoptic_554k.py']
 optim_wrapper = dict(
     optimizer=dict(lr=6e-5, weight_decay=0.01),
-    paramwise_cfg=dict(
-        norm_decay_mult=0.0,
-        custom_keys={
-            'backbone': dict(lr_mult=1.0),
-            'query_embed': dict(decay_mult=0.0),
-            'relative_position_bias_table': dict(decay_mult=0.0),
-            'absolute_pos_embed': dict(decay_mult=0.0)
-        }))
+    paramwise_cfg=dict(_delete_=True, backbone_lr_mult=1.0))
