@@ -96,8 +96,10 @@ def test_unprefixed_names_resolve_to_our_classes():
 
 @pytest.mark.parametrize('path', SEMANTIC, ids=osp.basename)
 def test_tta_wrapped_model_is_ours(path):
-    """``--tta`` wraps the model in mmseg's SegTTAModel, which builds it from
-    inside mmseg's scope: the head must still be ours."""
+    """``--tta`` wraps the model in our MaskFormerTTAModel (the official
+    merge), built here from inside mmseg's scope: the head must still be
+    ours."""
+    from mmmaskformer.models.segmentors import MaskFormerTTAModel
     from mmmaskformer.models import MaskFormerHead
     cfg = Config.fromfile(path)
     assert 'tta_model' in cfg, 'every config supports tools/test.py --tta'
@@ -108,6 +110,7 @@ def test_tta_wrapped_model_is_ours(path):
         model = MODELS.build(tta)
     finally:
         init_default_scope('mmmaskformer')
+    assert type(model) is MaskFormerTTAModel
     head = model.module.decode_head
     assert type(head).__module__.startswith('mmmaskformer.'), type(head)
     if 'per-pixel' not in path:

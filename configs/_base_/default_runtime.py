@@ -2,6 +2,7 @@
 _base_ = ['mmseg::_base_/default_runtime.py']
 default_scope = 'mmmaskformer'
 custom_imports = dict(imports=['mmmaskformer'], allow_failed_imports=False)
-# SegTTAModel builds the wrapped model itself: keep it in our scope so that
-# `MaskFormerHead` can never resolve to mmseg's/mmdet's class of that name.
-tta_model = dict(type='SegTTAModel', _scope_='mmmaskformer')
+# --tta: the official merge (mean of the probabilistic score maps; mmseg's
+# SegTTAModel averages their softmax). The TTA model builds the wrapped model
+# itself: in our scope, `MaskFormerHead` can never resolve to mmseg's/mmdet's.
+tta_model = dict(type='MaskFormerTTAModel', _scope_='mmmaskformer')

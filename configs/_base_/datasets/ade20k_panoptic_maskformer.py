@@ -1,7 +1,9 @@
 # ADE20K panoptic (150 classes: 100 things then 50 stuff) with the official
 # MaskFormerPanopticDatasetMapper augmentation: the semantic recipe at crop
 # 640 (short edge x0.5..x2.0 of 640, max 2560, random crop, SSD colour
-# jitter, flip). Test: short side 640, max 2560.
+# jitter, flip, pad to exactly 640x640 with 128 / ignore / VOID). Test: short
+# side 640, max 2560, batch padded to a multiple of 32 (official
+# SIZE_DIVISIBILITY 32).
 # Prepare with mmdet's converter (README, "Data preparation"):
 #   python $(python -c "import mmdet, os; print(os.path.dirname(mmdet.__file__))")/.mim/tools/dataset_converters/ade20k2coco.py data/ADEChallengeData2016 --task panoptic
 data_root = 'data/ADEChallengeData2016/'
@@ -23,6 +25,10 @@ train_pipeline = [
         allow_negative_crop=True),
     dict(type='mmdet.PhotoMetricDistortion'),
     dict(type='mmdet.RandomFlip', prob=0.5),
+    # official mapper: pad to exactly the crop, image 128 (before
+    # normalisation), semantic label ignore, instance masks 0 (VOID)
+    dict(type='mmdet.Pad', size=crop_size,
+         pad_val=dict(img=128, seg=255, masks=0)),
     dict(type='mmdet.PackDetInputs')
 ]
 test_pipeline = [
