@@ -16,6 +16,7 @@ setup(
     long_description=open('README.md').read(),
     long_description_content_type='text/markdown',
     packages=find_packages(exclude=('tests', 'tests.*', 'configs', 'tools')),
+    package_data={'mmmaskformer.datasets': ['*.json']},
     python_requires='>=3.9',
     # mmcv must be built from source with ops (tools/install.sh); torch comes
     # first. The full pinned set is in requirements/.

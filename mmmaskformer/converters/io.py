@@ -42,18 +42,25 @@ class _ArraysOnlyUnpickler(pickle.Unpickler):
         if found is None:
             raise CheckpointError(
                 f'{self.path}: refusing to unpickle {module}.{name} (a '
-                'detectron2 checkpoint holds only arrays and plain '
-                'containers; unpickling other types can run code). Pass '
+                'detectron2 checkpoint or dataset index holds only arrays and '
+                'plain containers; unpickling other types can run code). Pass '
                 '--trust-pickle if you trust the file\'s source.')
         return found
+
+
+def load_restricted_pickle(path: str, trust_pickle: bool = False):
+    """Unpickle ``path`` building only arrays and plain containers (any
+    other type: ``CheckpointError`` naming the file and the type), or
+    without restriction with ``trust_pickle``."""
+    with open(path, 'rb') as f:
+        return pickle.load(f, encoding='latin1') if trust_pickle \
+            else _ArraysOnlyUnpickler(f, path).load()
 
 
 def load_official(path: str, trust_pickle: bool = False) -> dict:
     """The state dict of an official ``.pkl`` or ``.pth`` checkpoint."""
     if path.endswith('.pkl'):
-        with open(path, 'rb') as f:
-            data = pickle.load(f, encoding='latin1') if trust_pickle \
-                else _ArraysOnlyUnpickler(f, path).load()
+        data = load_restricted_pickle(path, trust_pickle)
     elif trust_pickle:
         import torch
         data = torch.load(path, map_location='cpu', weights_only=False)

@@ -1,3 +1,5 @@
+from .ade20k_full import (ADE20KFullDataset, ade20k_full_categories,
+                          ade_id_to_train_id)
 from .camvid import CamVidDataset
 from .coco_panoptic import CocoPanopticDataset
 from .synthetic import generate_synthetic_dataset, make_sample
@@ -7,6 +9,7 @@ from .transforms import (DropCrowdInstances, LoadAnnotations,
                          LoadImageFromFile, LoadPanopticAnnotations)
 
 __all__ = [
+    'ADE20KFullDataset', 'ade20k_full_categories', 'ade_id_to_train_id',
     'CamVidDataset', 'CocoPanopticDataset', 'LoadImageFromFile',
     'LoadPanopticAnnotations',
     'generate_synthetic_dataset', 'make_sample', 'SyntheticShapesDataset',
