@@ -74,18 +74,27 @@ class HungarianAssigner:
     def _cost_matrices(self, cls_logits, mask_logits, targets, num_layers,
                        num_queries, size) -> List[torch.Tensor]:
         costs = []
+        # targets of different sizes are zero-padded to the batch's largest
+        # first (official: prepare_targets pads to the padded batch), so a
+        # smaller image's masks are not stretched over the whole grid
+        pad_h = max((t.masks.shape[-2] for t in targets), default=0)
+        pad_w = max((t.masks.shape[-1] for t in targets), default=0)
         for b, target in enumerate(targets):
+            masks = target.masks
+            if masks.shape[-2:] != (pad_h, pad_w):
+                masks = F.pad(masks.float(), (0, pad_w - masks.shape[-1], 0,
+                                              pad_h - masks.shape[-2]))
             labels = target.labels
             prob = cls_logits[:, b].float().softmax(-1)  # (L, Q, K+1)
             cost = -prob[..., labels] * self.cost_class  # (L, Q, M)
             if labels.numel() > 0 and self.num_points:
                 coords = torch.rand(self.num_points, 2,
                                     device=mask_logits.device)
-                tgt = point_sample(target.masks, coords)  # (M, P)
+                tgt = point_sample(masks, coords)  # (M, P)
                 logits = point_sample(
                     mask_logits[:, b].float().flatten(0, 1), coords)
             elif labels.numel() > 0:
-                tgt = downsample_target_masks(target.masks, size,
+                tgt = downsample_target_masks(masks, size,
                                               torch.float32)  # (M, hw)
                 logits = mask_logits[:, b].float().flatten(0, 1).flatten(1)
             if labels.numel() > 0:
