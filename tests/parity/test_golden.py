@@ -5,6 +5,7 @@ file's ``config``, loaded through the official-checkpoint converter, and must
 reproduce the official forward outputs, matchings, losses and inference.
 """
 import glob
+import os
 import os.path as osp
 
 import pytest
@@ -109,8 +110,11 @@ def _one_thread():
 
 
 def _setup(path, group_name):
-    if path is None:
-        pytest.fail(f'no golden files under {shared_dir()}/golden')
+    if path is None:  # as the README says: skipped, or failed in CI
+        message = f'no golden files under {shared_dir()}/golden'
+        if os.environ.get('MMMASKFORMER_REQUIRE_SHARED'):
+            pytest.fail(message + ' (MMMASKFORMER_REQUIRE_SHARED is set)')
+        pytest.skip(message + ' (set MMMASKFORMER_SHARED)')
     data = _load(path)
     group = data['groups'][group_name]
     head = build_head(data['config'], group)

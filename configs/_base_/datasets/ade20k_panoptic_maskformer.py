@@ -5,8 +5,9 @@
 # side 640, max 2560, batch padded to a multiple of 32 (official
 # SIZE_DIVISIBILITY 32).
 # Prepare with mmdet's converter (README, "Data preparation"):
-#   python $(python -c "import mmdet, os; print(os.path.dirname(mmdet.__file__))")/.mim/tools/dataset_converters/ade20k2coco.py data/ADEChallengeData2016 --task panoptic
-data_root = 'data/ADEChallengeData2016/'
+#   python $(python -c "import mmdet, os; print(os.path.dirname(mmdet.__file__))")/.mim/tools/dataset_converters/ade20k2coco.py data/ade/ADEChallengeData2016 --task panoptic
+# The same root as the semantic ADE20K configs (mmseg's layout).
+data_root = 'data/ade/ADEChallengeData2016/'
 crop_size = (640, 640)
 train_pipeline = [
     dict(type='LoadImageFromFile'),
