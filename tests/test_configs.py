@@ -72,12 +72,16 @@ def test_swin_l_ade20k_parameters():
 
 
 def test_unprefixed_names_resolve_to_our_classes():
-    from mmmaskformer.models import (FocalLoss, HungarianAssigner,
-                                     MaskFormerHead)
+    from mmmaskformer.models import (HungarianAssigner, MaskFormerHead,
+                                     MaskFocalLoss)
     from mmmaskformer.registry import TASK_UTILS
     init_default_scope('mmmaskformer')
     assert MODELS.get('MaskFormerHead') is MaskFormerHead
-    assert MODELS.get('FocalLoss') is FocalLoss
+    assert MODELS.get('MaskFocalLoss') is MaskFocalLoss
+    # our mask losses do not shadow mmdet's FocalLoss/DiceLoss (other
+    # signatures): those names are not ours
+    assert not any(MODELS.get(n).__module__.startswith('mmmaskformer')
+                   for n in ('FocalLoss', 'DiceLoss') if MODELS.get(n))
     assert TASK_UTILS.get('HungarianAssigner') is HungarianAssigner
     # even while another package's scope is the default one
     init_default_scope('mmseg')
@@ -90,7 +94,7 @@ def test_unprefixed_names_resolve_to_our_classes():
                                       hidden_dim=32, num_queries=3,
                                       num_heads=2, num_layers=1)))
     assert type(head.criterion.assigner) is HungarianAssigner
-    assert type(head.criterion.loss_mask) is FocalLoss
+    assert type(head.criterion.loss_mask) is MaskFocalLoss
     init_default_scope('mmmaskformer')
 
 
@@ -178,8 +182,8 @@ def test_panoptic_configs_carry_official_settings(name):
     opt = cfg.optim_wrapper
     assert opt.optimizer.lr == lr
     assert opt.clip_grad.max_norm == 0.01
-    assert opt.paramwise_cfg.custom_keys['backbone']['lr_mult'] == \
-        backbone_mult
+    assert opt.constructor == 'MaskFormerOptimWrapperConstructor'
+    assert opt.paramwise_cfg.backbone_lr_mult == backbone_mult
     if 'coco' in name:
         assert cfg.train_cfg.max_iters == 554400
         (step, ) = cfg.param_scheduler

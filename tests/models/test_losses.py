@@ -62,3 +62,47 @@ def test_classification_loss_weighted_mean():
     expected = (math.log(1 + math.exp(-2)) + 0.1 * math.log(2)) / 1.1
     assert abs(expected - 0.1784022) < 1e-6
     assert abs(got.item() - expected) < 1e-6
+
+
+def test_lean_exact_mask_losses_equal_autograd_values_and_gradients():
+    """upsampled_focal_dice (closed-form backward, upsampling recomputed in
+    chunks) against plain autograd through interpolate + focal + dice."""
+    import torch.nn.functional as F
+
+    from mmmaskformer.models.losses import mask_losses
+    from mmmaskformer.models.losses.mask_losses import upsampled_focal_dice
+    g = torch.Generator().manual_seed(0)
+    logits = (torch.randn(7, 9, 11, generator=g) * 3).double()
+    targets = (torch.rand(7, 36, 44, generator=g) > 0.5).double()
+    x1 = logits.clone().requires_grad_()
+    up = F.interpolate(x1[:, None], size=(36, 44), mode='bilinear',
+                       align_corners=False)[:, 0].flatten(1)
+    ref_focal = sigmoid_focal_loss(up, targets.flatten(1)).sum()
+    ref_dice = dice_loss(up, targets.flatten(1)).sum()
+    (20 * ref_focal + 3 * ref_dice).backward()
+    old = mask_losses.CHUNK_ELEMENTS
+    mask_losses.CHUNK_ELEMENTS = 3 * 36 * 44  # several chunks of 3 masks
+    try:
+        x2 = logits.clone().requires_grad_()
+        focal, dice = upsampled_focal_dice(x2, targets)
+        (20 * focal + 3 * dice).backward()
+    finally:
+        mask_losses.CHUNK_ELEMENTS = old
+    assert torch.allclose(focal, ref_focal, rtol=1e-12, atol=1e-12)
+    assert torch.allclose(dice, ref_dice, rtol=1e-12, atol=1e-12)
+    assert torch.allclose(x2.grad, x1.grad, rtol=1e-9, atol=1e-12)
+    # float32, as training runs it: within 1e-6
+    x3 = logits.float().requires_grad_()
+    f3, d3 = upsampled_focal_dice(x3, targets.float())
+    (20 * f3 + 3 * d3).backward()
+    assert (x3.grad.double() - x1.grad).abs().max() < 1e-6
+    # soft targets (point-sampled values) follow the general formula too
+    soft = torch.rand(7, 36, 44, generator=g).double()
+    x4 = logits.clone().requires_grad_()
+    x5 = logits.clone().requires_grad_()
+    up = F.interpolate(x4[:, None], size=(36, 44), mode='bilinear',
+                       align_corners=False)[:, 0].flatten(1)
+    (sigmoid_focal_loss(up, soft.flatten(1)).sum() +
+     dice_loss(up, soft.flatten(1)).sum()).backward()
+    sum(upsampled_focal_dice(x5, soft)).backward()
+    assert torch.allclose(x5.grad, x4.grad, rtol=1e-9, atol=1e-12)

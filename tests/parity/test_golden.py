@@ -73,8 +73,8 @@ def build_head(cfg: dict, group: dict) -> MaskFormerHead:
             loss_cls=dict(type='MaskClassificationLoss',
                           no_object_weight=cfg['no_object_weight'],
                           loss_weight=float(cfg['weight_dict']['loss_ce'])),
-            loss_mask=dict(type='FocalLoss', loss_weight=cfg['mask_weight']),
-            loss_dice=dict(type='DiceLoss', loss_weight=cfg['dice_weight'])))
+            loss_mask=dict(type='MaskFocalLoss', loss_weight=cfg['mask_weight']),
+            loss_dice=dict(type='MaskDiceLoss', loss_weight=cfg['dice_weight'])))
     return head
 
 

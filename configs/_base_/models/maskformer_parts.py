@@ -12,8 +12,8 @@ maskformer_criterion = dict(
     loss_cls=dict(
         type='MaskClassificationLoss', no_object_weight=0.1,
         loss_weight=1.0),
-    loss_mask=dict(type='FocalLoss', loss_weight=20.0),
-    loss_dice=dict(type='DiceLoss', loss_weight=1.0))
+    loss_mask=dict(type='MaskFocalLoss', loss_weight=20.0),
+    loss_dice=dict(type='MaskDiceLoss', loss_weight=1.0))
 
 # The official Swin backbone (D2SwinTransformer: four stage outputs before
 # patch merging, each through its own LayerNorm = mmseg's SwinTransformer

@@ -1,10 +1,11 @@
+from .classification_loss import MaskClassificationLoss
 from .functional import (dice_loss, pairwise_dice_cost,
                          pairwise_sigmoid_focal_cost, sigmoid_focal_loss)
-from .set_criterion import (DiceLoss, FocalLoss, MaskClassificationLoss,
-                            SetCriterion)
+from .mask_losses import MaskDiceLoss, MaskFocalLoss, upsampled_focal_dice
+from .set_criterion import SetCriterion, matched_pairs
 
 __all__ = [
     'dice_loss', 'pairwise_dice_cost', 'pairwise_sigmoid_focal_cost',
-    'sigmoid_focal_loss', 'DiceLoss', 'FocalLoss', 'MaskClassificationLoss',
-    'SetCriterion'
+    'sigmoid_focal_loss', 'MaskClassificationLoss', 'MaskDiceLoss',
+    'MaskFocalLoss', 'SetCriterion', 'matched_pairs', 'upsampled_focal_dice'
 ]

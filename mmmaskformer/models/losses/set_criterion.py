@@ -1,5 +1,6 @@
-"""The MaskFormer set criterion: classification + focal + dice on matched pairs."""
-from typing import Dict, List, Optional, Sequence
+"""The MaskFormer set criterion: matching, then classification + focal +
+dice losses on the matched pairs of every decoder layer."""
+from typing import Dict, List, NamedTuple, Optional, Sequence
 
 import torch
 import torch.distributed as dist
@@ -8,19 +9,23 @@ from torch import nn
 
 from mmmaskformer.registry import MODELS, TASK_UTILS, build_scoped
 from mmmaskformer.structures import LayerMatches, MaskTargets
-from .functional import dice_loss, sigmoid_focal_loss
+from .mask_losses import upsampled_focal_dice
 from .point_sampling import point_sample, uncertain_point_coords
 
 
 def num_masks_across_ranks(targets: Sequence[MaskTargets],
-                           device: torch.device) -> float:
-    """Number of target masks, averaged over ranks, at least 1 (official)."""
-    num = torch.tensor(float(sum(len(t.labels) for t in targets)),
-                       device=device)
+                           device: torch.device):
+    """Number of target masks, averaged over ranks, at least 1 (official).
+
+    A Python float on one process; a device tensor (no host sync) under
+    DDP, where it is all-reduced.
+    """
+    num = float(sum(len(t.labels) for t in targets))
     if dist.is_available() and dist.is_initialized():
+        num = torch.tensor(num, device=device)
         dist.all_reduce(num)
-        num = num / dist.get_world_size()
-    return max(num.item(), 1.0)
+        return (num / dist.get_world_size()).clamp(min=1.0)
+    return max(num, 1.0)
 
 
 def pad_target_masks(targets: Sequence[MaskTargets], dtype) -> torch.Tensor:
@@ -40,59 +45,32 @@ def pad_target_masks(targets: Sequence[MaskTargets], dtype) -> torch.Tensor:
     return torch.cat(out)
 
 
-@MODELS.register_module()
-class FocalLoss(nn.Module):
-    """Sigmoid focal loss on matched masks, summed over masks / ``num_masks``."""
-
-    def __init__(self, alpha: float = 0.25, gamma: float = 2.0,
-                 loss_weight: float = 20.0) -> None:
-        super().__init__()
-        self.alpha, self.gamma, self.loss_weight = alpha, gamma, loss_weight
-
-    def forward(self, logits: torch.Tensor, targets: torch.Tensor,
-                num_masks: float) -> torch.Tensor:
-        """logits, targets: (N, P)."""
-        return sigmoid_focal_loss(logits, targets, self.alpha,
-                                  self.gamma).sum() / num_masks
+class MatchedPairs(NamedTuple):
+    """Flat indices of one layer's matched (query, target) pairs."""
+    batch_idx: torch.Tensor  # (N,) image of each pair
+    query_idx: torch.Tensor  # (N,) query in its image
+    target_idx: torch.Tensor  # (N,) target among all images' targets
+    target_classes: torch.Tensor  # (B, Q) class per query, K = no object
 
 
-@MODELS.register_module()
-class DiceLoss(nn.Module):
-    """Dice loss (+1 smoothing) on matched masks, summed / ``num_masks``."""
-
-    def __init__(self, loss_weight: float = 1.0) -> None:
-        super().__init__()
-        self.loss_weight = loss_weight
-
-    def forward(self, logits: torch.Tensor, targets: torch.Tensor,
-                num_masks: float) -> torch.Tensor:
-        return dice_loss(logits, targets).sum() / num_masks
-
-
-@MODELS.register_module()
-class MaskClassificationLoss(nn.Module):
-    """Cross-entropy over K+1 classes with a down-weighted no-object class.
-
-    The class-weighted mean over all B*Q queries (PyTorch's weighted mean),
-    so the no-object weight enters the denominator too; not divided by
-    ``num_masks`` (official ``loss_labels``).
-    """
-
-    def __init__(self, num_classes: int, no_object_weight: float = 0.1,
-                 loss_weight: float = 1.0) -> None:
-        super().__init__()
-        self.num_classes = num_classes
-        self.loss_weight = loss_weight
-        weight = torch.ones(num_classes + 1)
-        weight[-1] = no_object_weight
-        self.register_buffer('class_weight', weight, persistent=False)
-
-    def forward(self, cls_logits: torch.Tensor,
-                target_classes: torch.Tensor) -> torch.Tensor:
-        """cls_logits (B, Q, K+1), target_classes (B, Q) int64."""
-        return F.cross_entropy(
-            cls_logits.float().transpose(1, 2), target_classes,
-            self.class_weight.to(cls_logits.device))
+def matched_pairs(matches: LayerMatches, targets: Sequence[MaskTargets],
+                  batch_size: int, num_queries: int, num_classes: int,
+                  device) -> MatchedPairs:
+    """Index bookkeeping: per-image matches -> flat indices and the class
+    target of every query (no object where unmatched)."""
+    batch_idx = torch.cat([torch.full_like(src, b)
+                           for b, (src, _) in enumerate(matches)])
+    query_idx = torch.cat([src for src, _ in matches])
+    offsets = [0]
+    for t in targets:
+        offsets.append(offsets[-1] + len(t.labels))
+    target_idx = torch.cat(
+        [tgt + offsets[b] for b, (_, tgt) in enumerate(matches)])
+    target_classes = torch.full((batch_size, num_queries), num_classes,
+                                dtype=torch.int64, device=device)
+    target_classes[batch_idx, query_idx] = torch.cat(
+        [t.labels[tgt] for t, (_, tgt) in zip(targets, matches)])
+    return MatchedPairs(batch_idx, query_idx, target_idx, target_classes)
 
 
 @MODELS.register_module()
@@ -102,12 +80,14 @@ class SetCriterion(nn.Module):
     Loss keys follow the official release: ``loss_ce``, ``loss_mask``,
     ``loss_dice`` for the last layer, ``loss_ce_{i}`` ... for auxiliary layer
     ``i`` (``i = 0`` is the first decoder layer). Returned values are weighted
-    by each loss' ``loss_weight``; mmengine sums them.
+    by each loss module's ``loss_weight``; mmengine sums them.
 
     Official details kept: the matching is re-run for every layer; mask losses
     are computed at the target resolution on bilinearly upsampled matched
-    predictions; ``num_masks`` is averaged over ranks and shared by all
-    layers; ignored and padded pixels are negatives in every target mask.
+    predictions (exact mode, without keeping full-size intermediates, see
+    :func:`upsampled_focal_dice`); ``num_masks`` is averaged over ranks and
+    shared by all layers; ignored and padded pixels are negatives in every
+    target mask; matching and losses run in float32 under autocast.
 
     ``num_points`` (opt-in memory-efficient mode, Mask2Former): the focal and
     dice losses are computed on that many points per matched mask instead of
@@ -137,64 +117,61 @@ class SetCriterion(nn.Module):
             MODELS, loss_cls or dict(type='MaskClassificationLoss'),
             num_classes=num_classes)
         self.loss_mask = build_scoped(MODELS,
-                                      loss_mask or dict(type='FocalLoss'))
+                                      loss_mask or dict(type='MaskFocalLoss'))
         self.loss_dice = build_scoped(MODELS,
-                                      loss_dice or dict(type='DiceLoss'))
+                                      loss_dice or dict(type='MaskDiceLoss'))
+        # each key's weight is held by its module
+        self.terms = dict(loss_ce=self.loss_cls, loss_mask=self.loss_mask,
+                          loss_dice=self.loss_dice)
 
     def match(self, cls_logits: torch.Tensor, mask_logits: torch.Tensor,
               targets: Sequence[MaskTargets]) -> List[LayerMatches]:
         return self.assigner.assign(cls_logits, mask_logits, targets)
 
+    # ---------------------------------------------------------- mask losses
+    def exact_mask_losses(self, pred: torch.Tensor, target_masks,
+                          target_idx, num_masks):
+        """Full resolution: pred (N, h, w) stride-4 matched logits."""
+        focal, dice = upsampled_focal_dice(
+            pred, target_masks[target_idx], self.loss_mask.alpha,
+            self.loss_mask.gamma)
+        return focal / num_masks, dice / num_masks
+
+    def point_mask_losses(self, pred: torch.Tensor, target_masks,
+                          target_idx, num_masks):
+        """On ``num_points`` importance-sampled points per mask."""
+        with torch.no_grad():
+            coords = uncertain_point_coords(
+                pred.detach(), self.num_points, self.oversample_ratio,
+                self.importance_sample_ratio)  # (N, P, 2)
+            tgt = point_sample(target_masks[target_idx], coords)  # (N, P)
+        pred = point_sample(pred, coords)  # (N, P)
+        return (self.loss_mask(pred, tgt, num_masks),
+                self.loss_dice(pred, tgt, num_masks))
+
     def layer_losses(self, cls_logits: torch.Tensor,
                      mask_logits: torch.Tensor,
                      targets: Sequence[MaskTargets],
                      target_masks: torch.Tensor, matches: LayerMatches,
-                     num_masks: float) -> Dict[str, torch.Tensor]:
+                     num_masks) -> Dict[str, torch.Tensor]:
         """Unweighted losses of one layer.
 
         cls_logits (B, Q, K+1), mask_logits (B, Q, h, w), target_masks
         (sum M_b, H, W) float: every image's masks stacked.
         """
-        batch_size, num_queries = cls_logits.shape[:2]
-        device = cls_logits.device
-        batch_idx = torch.cat([
-            torch.full_like(src, b) for b, (src, _) in enumerate(matches)
-        ])
-        src_idx = torch.cat([src for src, _ in matches])
-        offsets = [0]
-        for t in targets:
-            offsets.append(offsets[-1] + len(t.labels))
-        tgt_idx = torch.cat(
-            [tgt + offsets[b] for b, (_, tgt) in enumerate(matches)])
-
-        target_classes = torch.full((batch_size, num_queries),
-                                    self.num_classes, dtype=torch.int64,
-                                    device=device)
-        target_classes[batch_idx, src_idx] = torch.cat(
-            [t.labels[tgt] for t, (_, tgt) in zip(targets, matches)])
-        loss_ce = self.loss_cls(cls_logits, target_classes)
-
-        if src_idx.numel() == 0:
+        pairs = matched_pairs(matches, targets, *cls_logits.shape[:2],
+                              self.num_classes, cls_logits.device)
+        loss_ce = self.loss_cls(cls_logits, pairs.target_classes)
+        if pairs.query_idx.numel() == 0:
             # keep a (zero) gradient path so every parameter takes part
             zero = mask_logits.sum() * 0.0
             return dict(loss_ce=loss_ce, loss_mask=zero, loss_dice=zero)
-        pred = mask_logits[batch_idx, src_idx].float()  # (N, h, w)
-        if self.num_points:
-            with torch.no_grad():
-                coords = uncertain_point_coords(
-                    pred.detach(), self.num_points, self.oversample_ratio,
-                    self.importance_sample_ratio)  # (N, P, 2)
-                tgt = point_sample(target_masks[tgt_idx], coords)  # (N, P)
-            pred = point_sample(pred, coords)  # (N, P)
-        else:
-            pred = F.interpolate(pred[:, None], size=target_masks.shape[-2:],
-                                 mode='bilinear', align_corners=False)
-            pred = pred[:, 0].flatten(1)  # (N, H*W)
-            tgt = target_masks[tgt_idx].flatten(1)  # (N, H*W)
-        return dict(
-            loss_ce=loss_ce,
-            loss_mask=self.loss_mask(pred, tgt, num_masks),
-            loss_dice=self.loss_dice(pred, tgt, num_masks))
+        pred = mask_logits[pairs.batch_idx, pairs.query_idx].float()
+        mode = self.point_mask_losses if self.num_points else \
+            self.exact_mask_losses
+        loss_mask, loss_dice = mode(pred, target_masks, pairs.target_idx,
+                                    num_masks)
+        return dict(loss_ce=loss_ce, loss_mask=loss_mask, loss_dice=loss_dice)
 
     def unweighted_losses(self, cls_logits: torch.Tensor,
                           mask_logits: torch.Tensor,
@@ -204,7 +181,6 @@ class SetCriterion(nn.Module):
         """All layers' losses, in the official key order (last layer first,
         then auxiliary layers 0..L-2), computed in float32 (also under
         ``--amp``)."""
-        # matching and losses in float32 whatever the autocast context
         with torch.autocast(device_type=cls_logits.device.type,
                             enabled=False):
             return self._unweighted_losses(cls_logits.float(),
@@ -228,13 +204,15 @@ class SetCriterion(nn.Module):
                 losses[k + suffix] = v
         return losses
 
-    def loss_weight(self, key: str) -> float:
-        name = key.split('_')[1]  # loss_{ce,mask,dice}[_i]
-        return {'ce': self.loss_cls, 'mask': self.loss_mask,
-                'dice': self.loss_dice}[name].loss_weight
-
     def forward(self, cls_logits: torch.Tensor, mask_logits: torch.Tensor,
                 targets: Sequence[MaskTargets]) -> Dict[str, torch.Tensor]:
         """Weighted losses of all layers (what training back-propagates)."""
-        losses = self.unweighted_losses(cls_logits, mask_logits, targets)
-        return {k: v * self.loss_weight(k) for k, v in losses.items()}
+        unweighted = self.unweighted_losses(cls_logits, mask_logits, targets)
+        num_layers = cls_logits.shape[0]
+        weighted = {}
+        for layer in [num_layers - 1] + list(range(num_layers - 1)):
+            suffix = '' if layer == num_layers - 1 else f'_{layer}'
+            for key, module in self.terms.items():
+                weighted[key + suffix] = unweighted[key + suffix] * \
+                    module.loss_weight
+        return weighted
