@@ -34,6 +34,6 @@ train_pipeline = [
                         dict(type='RandomChoiceResize', scales=short_edges,
                              resize_type='mmdet.Resize', keep_ratio=True)
                     ]]),
-    dict(type='mmdet.PackDetInputs')
+    dict(type='PackDetInputs')
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

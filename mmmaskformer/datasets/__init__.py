@@ -6,12 +6,13 @@ from .synthetic import generate_synthetic_dataset, make_sample
 from .synthetic_dataset import SyntheticShapesDataset
 from .synthetic_panoptic_dataset import SyntheticShapesPanopticDataset
 from .transforms import (DropCrowdInstances, LoadAnnotations,
-                         LoadImageFromFile, LoadPanopticAnnotations)
+                         LoadImageFromFile, LoadPanopticAnnotations,
+                         PackDetInputs, PackSegInputs)
 
 __all__ = [
     'ADE20KFullDataset', 'ade20k_full_categories', 'ade_id_to_train_id',
     'CamVidDataset', 'CocoPanopticDataset', 'LoadImageFromFile',
-    'LoadPanopticAnnotations',
+    'LoadPanopticAnnotations', 'PackDetInputs', 'PackSegInputs',
     'generate_synthetic_dataset', 'make_sample', 'SyntheticShapesDataset',
     'SyntheticShapesPanopticDataset', 'DropCrowdInstances', 'LoadAnnotations'
 ]

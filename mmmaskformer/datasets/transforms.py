@@ -27,7 +27,9 @@ from mmcv.transforms import LoadImageFromFile as MMCVLoadImageFromFile
 from mmdet.datasets.transforms import \
     LoadPanopticAnnotations as MMDetLoadPanopticAnnotations
 from mmengine import fileio
+from mmdet.datasets.transforms import PackDetInputs as MMDetPackDetInputs
 from mmseg.datasets.transforms import LoadAnnotations as MMSegLoadAnnotations
+from mmseg.datasets.transforms import PackSegInputs as MMSegPackSegInputs
 
 from mmmaskformer.registry import TRANSFORMS
 
@@ -249,3 +251,44 @@ class DropCrowdInstances(BaseTransform):
                 f'{results.get("seg_map_path")}: {len(masks)} thing masks '
                 f'for {len(keep)} non-crowd thing segments')
         return results
+
+
+def _host_label_lists(results: dict) -> None:
+    """Which labels a sample holds, computed on the CPU in the data
+    pipeline (after every augmentation), so that the model can build its
+    mask targets without a device-to-host sync (``unique``, boolean
+    indexing) on the training step."""
+    seg = results.get('gt_seg_map')
+    if seg is not None:
+        results['seg_labels'] = np.unique(seg).tolist()
+    labels = results.get('gt_bboxes_labels')
+    if labels is not None:
+        results['instance_labels'] = np.asarray(labels).tolist()
+
+
+@TRANSFORMS.register_module()
+class PackSegInputs(MMSegPackSegInputs):
+    """mmseg's ``PackSegInputs`` that also packs ``seg_labels`` (the values
+    present in ``gt_seg_map``) into the metainfo, for sync-free targets."""
+
+    def __init__(self, meta_keys=MMSegPackSegInputs.__init__.__defaults__[0]):
+        super().__init__(meta_keys=tuple(meta_keys) + ('seg_labels', ))
+
+    def transform(self, results: dict) -> dict:
+        _host_label_lists(results)
+        return super().transform(results)
+
+
+@TRANSFORMS.register_module()
+class PackDetInputs(MMDetPackDetInputs):
+    """mmdet's ``PackDetInputs`` that also packs ``seg_labels`` and
+    ``instance_labels`` (host lists) into the metainfo, for sync-free
+    panoptic targets."""
+
+    def __init__(self, meta_keys=MMDetPackDetInputs.__init__.__defaults__[0]):
+        super().__init__(meta_keys=tuple(meta_keys) +
+                         ('seg_labels', 'instance_labels'))
+
+    def transform(self, results: dict) -> dict:
+        _host_label_lists(results)
+        return super().transform(results)

@@ -30,14 +30,14 @@ train_pipeline = [
     # normalisation), semantic label ignore, instance masks 0 (VOID)
     dict(type='mmdet.Pad', size=crop_size,
          pad_val=dict(img=128, seg=255, masks=0)),
-    dict(type='mmdet.PackDetInputs')
+    dict(type='PackDetInputs')
 ]
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='mmdet.Resize', scale=(2560, 640), keep_ratio=True),
     dict(type='LoadPanopticAnnotations'),
     dict(
-        type='mmdet.PackDetInputs',
+        type='PackDetInputs',
         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
                    'scale_factor'))
 ]

@@ -31,14 +31,14 @@ train_pipeline = [
                         dict(type='RandomChoiceResize', scales=short_edges,
                              resize_type='mmdet.Resize', keep_ratio=True)
                     ]]),
-    dict(type='mmdet.PackDetInputs')
+    dict(type='PackDetInputs')
 ]
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='mmdet.Resize', scale=(1333, 800), keep_ratio=True),
     dict(type='LoadPanopticAnnotations'),
     dict(
-        type='mmdet.PackDetInputs',
+        type='PackDetInputs',
         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
                    'scale_factor'))
 ]

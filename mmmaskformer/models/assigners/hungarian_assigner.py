@@ -125,17 +125,25 @@ class HungarianAssigner:
             # diverged predictions: match anyway, so that the loss (NaN/inf)
             # reaches the optimizer wrapper's guard, which names the terms
             flat = np.nan_to_num(flat, nan=1e8, posinf=1e8, neginf=-1e8)
-        matches: List[LayerMatches] = [[] for _ in range(num_layers)]
+        solved = []  # (layer, image) -> (src, tgt) numpy arrays
         for layer in range(num_layers):
             start = 0
             for b, m in enumerate(sizes):
                 q = costs[b].shape[1]
                 c = flat[layer, start:start + q * m].reshape(q, m)
                 start += q * m
-                src, tgt = linear_sum_assignment(c)
-                matches[layer].append(
-                    (torch.as_tensor(src, dtype=torch.int64, device=device),
-                     torch.as_tensor(tgt, dtype=torch.int64, device=device)))
+                solved.append(linear_sum_assignment(c))
+        # one host -> device transfer for all layers and images
+        lengths = [len(src) for src, _ in solved]
+        both = torch.from_numpy(np.concatenate(
+            [np.concatenate([src for src, _ in solved] or [np.zeros(0)]),
+             np.concatenate([tgt for _, tgt in solved] or [np.zeros(0)])
+             ]).astype(np.int64)).to(device, non_blocking=True)
+        srcs = both[:len(both) // 2].split(lengths)
+        tgts = both[len(both) // 2:].split(lengths)
+        matches: List[LayerMatches] = [[] for _ in range(num_layers)]
+        for i, (src, tgt) in enumerate(zip(srcs, tgts)):
+            matches[i // len(sizes)].append((src, tgt))
         return matches
 
 

@@ -83,24 +83,31 @@ class MaskFormerHead(BaseModule):
     def semantic_targets(self, batch_data_samples) -> List[MaskTargets]:
         """One mask per class present, ignored pixels excluded from all.
 
-        Raises ``ValueError`` naming the file when a label is neither a class
-        nor ``ignore_index``.
+        The classes present come from the sample's ``seg_labels`` (a host
+        list our ``PackSegInputs`` packs after the augmentation), so no
+        device-to-host sync is needed; without it they are found with
+        ``torch.unique`` on the device. Raises ``ValueError`` naming the
+        file when a label is neither a class nor ``ignore_index``.
         """
         targets = []
         for sample in batch_data_samples:
             gt = sample.gt_sem_seg.data[0]  # (H, W)
-            classes = torch.unique(gt)
-            classes = classes[classes != self.ignore_index]
-            bad = classes[(classes < 0) | (classes >= self.num_classes)]
-            if bad.numel() > 0:
+            present = sample.metainfo.get('seg_labels')
+            if present is None:
+                present = torch.unique(gt).tolist()  # syncs
+            classes = [c for c in present if c != self.ignore_index]
+            bad = [c for c in classes if not 0 <= c < self.num_classes]
+            if bad:
                 raise ValueError(
                     f'{sample.metainfo.get("seg_map_path", "<unknown file>")}'
-                    f': label values {bad.tolist()} are outside [0, '
+                    f': label values {bad} are outside [0, '
                     f'{self.num_classes}) and are not ignore_index='
                     f'{self.ignore_index}. Check the dataset\'s label map '
                     f'or the model\'s num_classes.')
-            masks = gt[None] == classes[:, None, None]  # (M, H, W)
-            targets.append(MaskTargets(classes.long(), masks))
+            labels = torch.tensor(classes, dtype=torch.int64).to(
+                gt.device, non_blocking=True)
+            masks = gt[None] == labels[:, None, None]  # (M, H, W)
+            targets.append(MaskTargets(labels, masks))
         return targets
 
     def loss(self, inputs: List[torch.Tensor], batch_data_samples,

@@ -34,8 +34,13 @@ def panoptic_targets(batch_data_samples: Sequence, num_things: int,
         if len(masks) != len(labels):
             raise ValueError(f'{name}: {len(masks)} instance masks but '
                              f'{len(labels)} labels')
-        if ((labels < 0) | (labels >= num_things)).any():
-            raise ValueError(f'{name}: thing labels {labels.tolist()} are '
+        # host lists packed by our PackDetInputs (no device sync); the
+        # device tensors otherwise
+        host_things = sample.metainfo.get('instance_labels')
+        if host_things is None:
+            host_things = labels.tolist()  # syncs
+        if any(not 0 <= c < num_things for c in host_things):
+            raise ValueError(f'{name}: thing labels {host_things} are '
                              f'outside [0, {num_things})')
         if masks.numel() and masks.shape[-2:] != (h, w):
             # masks were padded to the batch, the semantic map too (or not)
@@ -43,13 +48,17 @@ def panoptic_targets(batch_data_samples: Sequence, num_things: int,
             canvas = masks.new_zeros((len(masks), max(h, mh), max(w, mw)))
             canvas[:, :mh, :mw] = masks
             masks = canvas[:, :h, :w]
-        classes = torch.unique(sem)
-        classes = classes[(classes != ignore_index) & (classes >= num_things)]
-        bad = classes[classes >= num_classes]
-        if bad.numel():
-            raise ValueError(f'{name}: stuff labels {bad.tolist()} are not '
+        present = sample.metainfo.get('seg_labels')
+        if present is None:
+            present = torch.unique(sem).tolist()  # syncs
+        stuff = [c for c in present if c != ignore_index and c >= num_things]
+        bad = [c for c in stuff if c >= num_classes]
+        if bad:
+            raise ValueError(f'{name}: stuff labels {bad} are not '
                              f'below num_classes={num_classes} and not '
                              f'ignore_index={ignore_index}')
+        classes = torch.tensor(stuff, dtype=torch.int64).to(
+            sem.device, non_blocking=True)
         stuff_masks = sem[None] == classes[:, None, None]  # (S, H, W)
         targets.append(
             MaskTargets(
