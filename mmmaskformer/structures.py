@@ -39,6 +39,16 @@ class MaskTargets(NamedTuple):
     masks: torch.Tensor  # (M, H, W) bool or uint8
 
 
+class FlatMatches(NamedTuple):
+    """The matched pairs of every layer and image, as flat int64 (N,)
+    tensors: decoder layer, image, query in the image, and target among the
+    targets of all images (image 0's first)."""
+    layer_idx: torch.Tensor
+    batch_idx: torch.Tensor
+    query_idx: torch.Tensor
+    target_idx: torch.Tensor
+
+
 # (query indices, target indices) of one image, both int64 (n,), queries
 # ascending.
 MatchIndices = Tuple[torch.Tensor, torch.Tensor]

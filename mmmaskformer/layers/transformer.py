@@ -88,22 +88,26 @@ class TransformerDecoderLayer(nn.Module):
     def forward(self, tgt: torch.Tensor, memory: torch.Tensor,
                 pos: Optional[torch.Tensor] = None,
                 query_pos: Optional[torch.Tensor] = None,
-                memory_key_padding_mask: Optional[torch.Tensor] = None
+                memory_key_padding_mask: Optional[torch.Tensor] = None,
+                memory_key: Optional[torch.Tensor] = None
                 ) -> torch.Tensor:
-        """tgt, query_pos: (Q, B, D); memory, pos: (S, B, D)."""
+        """tgt, query_pos: (Q, B, D); memory, pos: (S, B, D);
+        ``memory_key``: ``memory + pos`` when the caller has it already."""
+        if memory_key is None:
+            memory_key = _with_pos(memory, pos)
         if self.pre_norm:
             x = self.norm1(tgt)
             q = k = _with_pos(x, query_pos)
             tgt = tgt + self.dropout1(self.self_attn(q, k, value=x)[0])
             x = self.norm2(tgt)
             tgt = tgt + self.dropout2(self.cross_attn(
-                query=_with_pos(x, query_pos), key=_with_pos(memory, pos),
+                query=_with_pos(x, query_pos), key=memory_key,
                 value=memory, key_padding_mask=memory_key_padding_mask)[0])
             return tgt + self.dropout3(self._ffn(self.norm3(tgt)))
         q = k = _with_pos(tgt, query_pos)
         tgt = self.norm1(tgt + self.dropout1(self.self_attn(q, k, value=tgt)[0]))
         tgt = self.norm2(tgt + self.dropout2(self.cross_attn(
-            query=_with_pos(tgt, query_pos), key=_with_pos(memory, pos),
+            query=_with_pos(tgt, query_pos), key=memory_key,
             value=memory, key_padding_mask=memory_key_padding_mask)[0]))
         return self.norm3(tgt + self.dropout3(self._ffn(tgt)))
 
@@ -158,12 +162,15 @@ class TransformerDecoder(nn.Module):
                 memory_key_padding_mask: Optional[torch.Tensor] = None
                 ) -> torch.Tensor:
         """Returns (L, Q, B, D)."""
-        intermediate: List[torch.Tensor] = []
+        states: List[torch.Tensor] = []
+        memory_key = _with_pos(memory, pos)  # the same for every layer
         for layer in self.layers:
             tgt = layer(tgt, memory, pos=pos, query_pos=query_pos,
-                        memory_key_padding_mask=memory_key_padding_mask)
-            intermediate.append(self.post_norm(tgt))
-        return torch.stack(intermediate)
+                        memory_key_padding_mask=memory_key_padding_mask,
+                        memory_key=memory_key)
+            states.append(tgt)
+        # the shared norm on all layers at once (it is per token)
+        return self.post_norm(torch.stack(states))
 
 
 def xavier_init_transformer(module: nn.Module) -> None:

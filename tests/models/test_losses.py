@@ -84,7 +84,7 @@ def test_lean_exact_mask_losses_equal_autograd_values_and_gradients():
     mask_losses.CHUNK_ELEMENTS = 3 * 36 * 44  # several chunks of 3 masks
     try:
         x2 = logits.clone().requires_grad_()
-        focal, dice = upsampled_focal_dice(x2, targets)
+        focal, dice = (v.sum() for v in upsampled_focal_dice(x2, targets))
         (20 * focal + 3 * dice).backward()
     finally:
         mask_losses.CHUNK_ELEMENTS = old
@@ -93,7 +93,7 @@ def test_lean_exact_mask_losses_equal_autograd_values_and_gradients():
     assert torch.allclose(x2.grad, x1.grad, rtol=1e-9, atol=1e-12)
     # float32, as training runs it: within 1e-6
     x3 = logits.float().requires_grad_()
-    f3, d3 = upsampled_focal_dice(x3, targets.float())
+    f3, d3 = (v.sum() for v in upsampled_focal_dice(x3, targets.float()))
     (20 * f3 + 3 * d3).backward()
     assert (x3.grad.double() - x1.grad).abs().max() < 1e-6
     # soft targets (point-sampled values) follow the general formula too
@@ -104,5 +104,5 @@ def test_lean_exact_mask_losses_equal_autograd_values_and_gradients():
                        align_corners=False)[:, 0].flatten(1)
     (sigmoid_focal_loss(up, soft.flatten(1)).sum() +
      dice_loss(up, soft.flatten(1)).sum()).backward()
-    sum(upsampled_focal_dice(x5, soft)).backward()
+    sum(v.sum() for v in upsampled_focal_dice(x5, soft)).backward()
     assert torch.allclose(x5.grad, x4.grad, rtol=1e-9, atol=1e-12)

@@ -77,7 +77,7 @@ def make_batch():
 def test_losses_and_matching_on_an_uneven_padded_batch():
     cls_logits, mask_logits, targets, (H, W) = make_batch()
     criterion = SetCriterion(num_classes=K)
-    matches = criterion.match(cls_logits, mask_logits, targets)
+    matches = criterion.assigner.assign(cls_logits, mask_logits, targets)
     losses = criterion.unweighted_losses(cls_logits, mask_logits, targets)
 
     num_masks = sum(len(t.labels) for t in targets)  # 5

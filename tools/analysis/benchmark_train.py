@@ -18,6 +18,14 @@ pixel decoder, transformer decoder + predictions, matching, losses,
 backward, optimizer step), peak memory (CUDA only) and the loss values; then
 the A/B ratios. ``--check-losses`` first compares the 18 loss terms with
 dropout off.
+
+Then one step of each model is measured device-independently
+(``step_measures.py``): peak memory by kind (parameters, buffers,
+gradients, optimizer state, activations, temporaries) from torch's
+``MemTracker``, dispatched aten ops per phase (forward and backward of head
++ matching + losses, and the whole step), and host-device syncs by kind and
+phase, the optimizer's apart. On CUDA ``torch.cuda.max_memory_allocated``
+is recorded next to the tracker's figure.
 """
 import argparse
 import contextlib
@@ -39,6 +47,9 @@ from mmseg.structures import SegDataSample  # noqa: E402
 
 import mmmaskformer  # noqa: E402,F401
 from mmmaskformer.registry import MODELS  # noqa: E402
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from step_measures import MemoryTracker, OpCounter  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 OURS = osp.join(REPO, 'configs', 'maskformer_r50_ade20k.py')
@@ -123,9 +134,12 @@ def make_batch(batch, size, segments, num_classes, seed):
             (xs[None] - seeds[:, 1, None, None])**2
         classes = torch.randperm(num_classes, generator=g)[:segments]
         gt = classes[d.argmin(0)]
+        # seg_labels: what our PackSegInputs packs (mmseg's side ignores it)
         s = SegDataSample(metainfo=dict(img_shape=(size, size),
                                         ori_shape=(size, size),
-                                        pad_shape=(size, size)))
+                                        pad_shape=(size, size),
+                                        seg_labels=torch.unique(
+                                            gt).tolist()))
         s.gt_sem_seg = PixelData(data=gt[None])
         samples.append(s)
     return dict(inputs=inputs, data_samples=samples)
@@ -205,7 +219,8 @@ def instrument(model, kind, timer):
     timer.hook_module(head.pixel_decoder, 'pixel_decoder')
     undo = []
     if kind == 'ours':
-        undo.append(timer.wrap(head.criterion.assigner, 'assign', 'matching'))
+        undo.append(timer.wrap(head.criterion.assigner, 'assign_flat',
+                               'matching'))
         undo.append(timer.wrap(head.criterion, 'forward', 'criterion'))
     else:
         undo.append(timer.wrap(head.assigner, 'assign', 'matching'))
@@ -239,6 +254,103 @@ def summarise(times):
                                  t['decoder_and_predictions'] + t['matching'] +
                                  t['losses'])
     return t
+
+
+HEAD_PHASES = ('head', 'matching', 'losses', 'head_backward')
+
+
+def measured_step(model, kind, optimizer, data, counter=None, tracker=None):
+    """One training step under the op counter (phases) or the memory
+    tracker. Phases: data, backbone, head (pixel decoder, transformer
+    decoder, predictions), matching, losses, head_backward (until the
+    first gradient reaches a backbone output), backbone_backward,
+    optimizer, logging."""
+    counter = counter or OpCounter()
+    head = model.decode_head
+    handles, undo = [], []
+
+    def set_phase(name):
+        counter.phase = name
+
+    def backbone_pre(_m, _a):
+        set_phase('backbone')
+
+    def backbone_post(_m, _a, outputs):
+        set_phase('head')
+        for t in outputs:
+            if t.requires_grad:
+                t.register_hook(lambda g: set_phase('backbone_backward'))
+
+    handles += [model.backbone.register_forward_pre_hook(backbone_pre),
+                model.backbone.register_forward_hook(backbone_post)]
+
+    def wrap(obj, attr, phase):
+        fn = getattr(obj, attr)
+
+        def wrapped(*a, **k):
+            old = counter.phase
+            counter.phase = phase
+            try:
+                return fn(*a, **k)
+            finally:
+                counter.phase = old
+        setattr(obj, attr, wrapped)
+        undo.append(lambda: setattr(obj, attr, fn))
+
+    if kind == 'ours':
+        wrap(head.criterion, 'forward', 'losses')
+        wrap(head.criterion.assigner, 'assign_flat', 'matching')
+    else:
+        wrap(head, 'loss_by_feat', 'losses')
+        wrap(head.assigner, 'assign', 'matching')
+    context = tracker if tracker is not None else counter
+    with context:
+        set_phase('data')
+        batch = model.data_preprocessor(data, training=True)
+        losses = model(**batch, mode='loss')
+        loss = sum(v for k, v in losses.items() if 'loss' in k)
+        set_phase('head_backward')
+        optimizer.zero_grad()
+        loss.backward()
+        set_phase('optimizer')
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 0.01)
+        optimizer.step()
+        set_phase('logging')
+    for h in handles:
+        h.remove()
+    for u in undo:
+        u()
+    return counter
+
+
+def summarise_measures(counter, peak=None):
+    """Ops and syncs of head + matching + losses and of the whole step."""
+    summary = counter.summary()
+    ops, syncs = summary['ops'], summary['syncs']
+    head_syncs = {}
+    for phase in HEAD_PHASES:
+        for kind, n in syncs.get(phase, {}).items():
+            head_syncs[kind] = head_syncs.get(kind, 0) + n
+    outside_opt = {}
+    for phase, kinds in syncs.items():
+        if phase in ('optimizer', 'logging'):
+            continue
+        for kind, n in kinds.items():
+            outside_opt[kind] = outside_opt.get(kind, 0) + n
+    out = dict(
+        ops_by_phase=ops,
+        syncs_by_phase=syncs,
+        ops_head_matching_losses=sum(ops.get(p, 0) for p in HEAD_PHASES),
+        ops_step=sum(v for k, v in ops.items() if k != 'logging'),
+        ops_step_without_optimizer=sum(
+            v for k, v in ops.items() if k not in ('logging', 'optimizer')),
+        syncs_head_matching_losses=head_syncs,
+        syncs_step_outside_optimizer=outside_opt,
+        syncs_optimizer=syncs.get('optimizer', {}))
+    if peak is not None:
+        out['peak_memory_mib_by_kind'] = {k: v / 2**20
+                                          for k, v in peak.items()}
+    return out
 
 
 def main():
@@ -324,6 +436,28 @@ def main():
                 if dev.startswith('cuda'):
                     peak[name].append(torch.cuda.max_memory_allocated() / 2**20)
             result.setdefault('last_losses', {})[name] = losses
+    # device-independent measures: one step each under the op counter and
+    # under the memory tracker (after the warm-up, optimizer states exist)
+    measures = {}
+    for name, m in models.items():
+        counter = measured_step(m, name, optimizers[name], data)
+        tracker = MemoryTracker()
+        tracker.track_external(m, optimizers[name])
+        if dev.startswith('cuda'):
+            torch.cuda.reset_peak_memory_stats()
+        measured_step(m, name, optimizers[name], data, tracker=tracker)
+        measures[name] = summarise_measures(counter, tracker.peak_by_kind())
+        if dev.startswith('cuda'):
+            measures[name]['cuda_max_memory_allocated_mib'] = \
+                torch.cuda.max_memory_allocated() / 2**20
+    result['measures'] = measures
+    o, b = measures['ours'], measures['baseline']
+    result['measure_ratios_ours_over_baseline'] = dict(
+        peak_memory=o['peak_memory_mib_by_kind']['Total'] /
+        b['peak_memory_mib_by_kind']['Total'],
+        ops_head_matching_losses=o['ops_head_matching_losses'] /
+        b['ops_head_matching_losses'],
+        ops_step=o['ops_step'] / b['ops_step'])
     medians = {
         name: {k: statistics.median(r[k] for r in rows) for k in rows[0]}
         for name, rows in per_iter.items()
@@ -356,6 +490,24 @@ def main():
     if peak['ours']:
         print(f"peak memory MiB: ours {result['peak_memory_mib']['ours']:.0f}"
               f", mmseg {result['peak_memory_mib']['baseline']:.0f}")
+    kinds = ['Parameter', 'Buffer', 'Gradient', 'Optstate', 'Activation',
+             'Temp', 'Total']
+    print('device-independent (MemTracker peak MiB by kind; dispatched aten '
+          'ops; syncs):')
+    print(f"{'measure':<34}{'ours':>12}{'mmseg':>12}{'ours/mmseg':>12}")
+    for k in kinds:
+        a = measures['ours']['peak_memory_mib_by_kind'].get(k, 0)
+        c = measures['baseline']['peak_memory_mib_by_kind'].get(k, 0)
+        print(f'{"peak " + k:<34}{a:>12.0f}{c:>12.0f}'
+              f'{(a / c if c else float("nan")):>12.2f}')
+    for k in ('ops_head_matching_losses', 'ops_step',
+              'ops_step_without_optimizer'):
+        a, c = measures['ours'][k], measures['baseline'][k]
+        print(f'{k:<34}{a:>12}{c:>12}{a / c:>12.2f}')
+    for k in ('syncs_head_matching_losses', 'syncs_step_outside_optimizer',
+              'syncs_optimizer'):
+        print(f"{k:<34} ours {measures['ours'][k]}  mmseg "
+              f"{measures['baseline'][k]}")
     if args.out:
         with open(args.out, 'w') as f:
             json.dump(result, f, indent=2)

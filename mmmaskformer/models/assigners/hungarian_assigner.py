@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from scipy.optimize import linear_sum_assignment
 
 from mmmaskformer.registry import TASK_UTILS
-from mmmaskformer.structures import LayerMatches, MaskTargets
+from mmmaskformer.structures import FlatMatches, LayerMatches, MaskTargets
 from ..losses.functional import pairwise_dice_cost, pairwise_sigmoid_focal_cost
 from ..losses.point_sampling import point_sample
 
@@ -107,16 +107,11 @@ class HungarianAssigner:
         return costs
 
     @torch.no_grad()
-    def assign(self, cls_logits: torch.Tensor, mask_logits: torch.Tensor,
-               targets: Sequence[MaskTargets]) -> List[LayerMatches]:
-        """Match every layer of every image.
-
-        Returns ``matches[l][b] = (query_idx, target_idx)``, int64 tensors on
-        the inputs' device, queries in ascending order (scipy's order).
-        """
+    def _solve(self, cls_logits, mask_logits, targets) -> np.ndarray:
+        """(4, N) int64 host table: layer, image, query, target among all
+        images' targets, grouped by layer then image, queries ascending."""
         costs = self.cost_matrices(cls_logits, mask_logits, targets)
         num_layers = cls_logits.shape[0]
-        device = cls_logits.device
         sizes = [c.shape[-1] for c in costs]
         # one device -> host transfer for all layers and images
         flat = torch.cat([c.flatten(1) for c in costs], dim=1).cpu().numpy() \
@@ -125,25 +120,52 @@ class HungarianAssigner:
             # diverged predictions: match anyway, so that the loss (NaN/inf)
             # reaches the optimizer wrapper's guard, which names the terms
             flat = np.nan_to_num(flat, nan=1e8, posinf=1e8, neginf=-1e8)
-        solved = []  # (layer, image) -> (src, tgt) numpy arrays
+        offsets = np.cumsum([0] + sizes)
+        rows = [np.zeros((4, 0), np.int64)]
         for layer in range(num_layers):
             start = 0
             for b, m in enumerate(sizes):
                 q = costs[b].shape[1]
-                c = flat[layer, start:start + q * m].reshape(q, m)
+                src, tgt = linear_sum_assignment(
+                    flat[layer, start:start + q * m].reshape(q, m))
                 start += q * m
-                solved.append(linear_sum_assignment(c))
-        # one host -> device transfer for all layers and images
-        lengths = [len(src) for src, _ in solved]
-        both = torch.from_numpy(np.concatenate(
-            [np.concatenate([src for src, _ in solved] or [np.zeros(0)]),
-             np.concatenate([tgt for _, tgt in solved] or [np.zeros(0)])
-             ]).astype(np.int64)).to(device, non_blocking=True)
-        srcs = both[:len(both) // 2].split(lengths)
-        tgts = both[len(both) // 2:].split(lengths)
-        matches: List[LayerMatches] = [[] for _ in range(num_layers)]
-        for i, (src, tgt) in enumerate(zip(srcs, tgts)):
-            matches[i // len(sizes)].append((src, tgt))
+                rows.append(np.stack([np.full_like(src, layer),
+                                      np.full_like(src, b), src,
+                                      tgt + offsets[b]]).astype(np.int64))
+        return np.concatenate(rows, axis=1)
+
+    @torch.no_grad()
+    def assign_flat(self, cls_logits: torch.Tensor, mask_logits: torch.Tensor,
+                    targets: Sequence[MaskTargets]) -> FlatMatches:
+        """The pairs of all layers and images as flat index tensors, moved
+        to the device in one transfer: with the costs' transfer to the host,
+        one device-to-host sync per call."""
+        table = torch.from_numpy(self._solve(cls_logits, mask_logits,
+                                             targets))
+        return FlatMatches(*table.to(cls_logits.device, non_blocking=True))
+
+    @torch.no_grad()
+    def assign(self, cls_logits: torch.Tensor, mask_logits: torch.Tensor,
+               targets: Sequence[MaskTargets]) -> List[LayerMatches]:
+        """Match every layer of every image.
+
+        Returns ``matches[l][b] = (query_idx, target_idx)``, int64 tensors on
+        the inputs' device, queries in ascending order (scipy's order), and
+        target indices within the image.
+        """
+        table = self._solve(cls_logits, mask_logits, targets)
+        offsets = np.cumsum([0] + [len(t.labels) for t in targets])
+        device = cls_logits.device
+        matches: List[LayerMatches] = []
+        for layer in range(cls_logits.shape[0]):
+            per_image = []
+            for b in range(len(targets)):
+                keep = (table[0] == layer) & (table[1] == b)
+                per_image.append(
+                    (torch.as_tensor(table[2, keep], device=device),
+                     torch.as_tensor(table[3, keep] - offsets[b],
+                                     device=device)))
+            matches.append(per_image)
         return matches
 
 

@@ -2,10 +2,10 @@ from .classification_loss import MaskClassificationLoss
 from .functional import (dice_loss, pairwise_dice_cost,
                          pairwise_sigmoid_focal_cost, sigmoid_focal_loss)
 from .mask_losses import MaskDiceLoss, MaskFocalLoss, upsampled_focal_dice
-from .set_criterion import SetCriterion, matched_pairs
+from .set_criterion import SetCriterion, flat_matches
 
 __all__ = [
     'dice_loss', 'pairwise_dice_cost', 'pairwise_sigmoid_focal_cost',
     'sigmoid_focal_loss', 'MaskClassificationLoss', 'MaskDiceLoss',
-    'MaskFocalLoss', 'SetCriterion', 'matched_pairs', 'upsampled_focal_dice'
+    'MaskFocalLoss', 'SetCriterion', 'flat_matches', 'upsampled_focal_dice'
 ]

@@ -28,7 +28,16 @@ class MaskClassificationLoss(nn.Module):
 
     def forward(self, cls_logits: torch.Tensor,
                 target_classes: torch.Tensor) -> torch.Tensor:
-        """cls_logits (B, Q, K+1), target_classes (B, Q) int64."""
-        return F.cross_entropy(
-            cls_logits.float().transpose(1, 2), target_classes,
-            self.class_weight.to(cls_logits.device))
+        """cls_logits (B, Q, K+1), target_classes (B, Q) int64 -> a scalar;
+        or (L, B, Q, K+1), (L, B, Q) -> (L,), each layer's own weighted mean
+        (all layers in one pass)."""
+        weight = self.class_weight.to(cls_logits.device)
+        if cls_logits.dim() == 3:
+            return F.cross_entropy(cls_logits.float().transpose(1, 2),
+                                   target_classes, weight)
+        num_layers = cls_logits.shape[0]
+        weighted_nll = F.cross_entropy(
+            cls_logits.float().flatten(0, 2), target_classes.flatten(),
+            weight, reduction='none').view(num_layers, -1)
+        return weighted_nll.sum(1) / weight[target_classes].view(
+            num_layers, -1).sum(1)

@@ -55,8 +55,8 @@ def pairwise_sigmoid_focal_cost(logits: torch.Tensor, targets: torch.Tensor,
     if alpha >= 0:
         focal_pos = focal_pos * alpha
         focal_neg = focal_neg * (1 - alpha)
-    cost = torch.einsum('np,mp->nm', focal_pos, targets) + \
-        torch.einsum('np,mp->nm', focal_neg, 1 - targets)  # (N, M)
+    # matrix products (not einsum: fewer dispatched ops, same sums)
+    cost = focal_pos @ targets.t() + focal_neg @ (1 - targets).t()  # (N, M)
     return cost / num_pixels
 
 
@@ -67,6 +67,6 @@ def pairwise_dice_cost(logits: torch.Tensor,
     logits: (N, P), targets: (M, P) -> (N, M).
     """
     prob = logits.sigmoid()
-    numerator = 2 * torch.einsum('np,mp->nm', prob, targets)  # (N, M)
+    numerator = 2 * (prob @ targets.t())  # (N, M)
     denominator = prob.sum(-1)[:, None] + targets.sum(-1)[None, :]
     return 1 - (numerator + 1) / (denominator + 1)

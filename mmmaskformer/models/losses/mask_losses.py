@@ -83,24 +83,23 @@ def _dice_grad(x, t) -> torch.Tensor:
 
 
 class _UpsampledFocalDice(torch.autograd.Function):
-    """Sums over masks of the focal and dice losses of bilinearly upsampled
-    logits; saves only the stride-4 logits and the targets, and recomputes
-    the upsampling (in chunks of masks) in the backward pass."""
+    """Per-mask focal and dice losses of bilinearly upsampled logits; saves
+    only the stride-4 logits and the targets, and recomputes the upsampling
+    (in chunks of masks) in the backward pass."""
 
     @staticmethod
     def forward(ctx, logits, targets, alpha, gamma):
         size = targets.shape[-2:]
         chunk = max(1, CHUNK_ELEMENTS // (size[0] * size[1]))
-        focal = logits.new_zeros(())
-        dice = logits.new_zeros(())
+        focal, dice = [], []
         for i in range(0, len(logits), chunk):
             up = _upsample(logits[i:i + chunk], size).flatten(1)
             t = targets[i:i + chunk].flatten(1)
-            focal = focal + sigmoid_focal_loss(up, t, alpha, gamma).sum()
-            dice = dice + dice_loss(up, t).sum()
+            focal.append(sigmoid_focal_loss(up, t, alpha, gamma))
+            dice.append(dice_loss(up, t))
         ctx.save_for_backward(logits, targets)
         ctx.alpha, ctx.gamma, ctx.chunk = alpha, gamma, chunk
-        return focal, dice
+        return torch.cat(focal), torch.cat(dice)
 
     @staticmethod
     def backward(ctx, g_focal, g_dice):
@@ -111,9 +110,9 @@ class _UpsampledFocalDice(torch.autograd.Function):
         for i in range(0, len(logits), ctx.chunk):
             x = _upsample(logits[i:i + ctx.chunk], size).flatten(1)
             t = targets[i:i + ctx.chunk].flatten(1)
-            g = _focal_grad(x, t, ctx.alpha, ctx.gamma) * (g_focal /
-                                                           num_pixels)
-            g = g + _dice_grad(x, t) * g_dice
+            g = _focal_grad(x, t, ctx.alpha, ctx.gamma) * (
+                g_focal[i:i + ctx.chunk, None] / num_pixels)
+            g = g + _dice_grad(x, t) * g_dice[i:i + ctx.chunk, None]
             grad[i:i + ctx.chunk] = torch.ops.aten.upsample_bilinear2d_backward(
                 g.view(-1, 1, *size), list(size), [len(g), 1,
                                                    *logits.shape[-2:]],
@@ -126,8 +125,8 @@ def upsampled_focal_dice(logits: torch.Tensor, targets: torch.Tensor,
                          ) -> Tuple[torch.Tensor, torch.Tensor]:
     """Focal and dice losses of the matched masks at full resolution.
 
-    logits (N, h, w) at stride 4, targets (N, H, W) -> the sums over the N
-    masks of the focal loss (mean over pixels) and of the dice loss of
+    logits (N, h, w) at stride 4, targets (N, H, W) -> per-mask (N,) focal
+    losses (mean over pixels) and dice losses of
     ``interpolate(logits, (H, W), bilinear, align_corners=False)`` against
     the targets: the official numbers. Autograd keeps only the inputs; the
     backward recomputes the upsampling chunk by chunk and applies the

@@ -8,7 +8,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from mmmaskformer.registry import MODELS, TASK_UTILS, build_scoped
-from mmmaskformer.structures import LayerMatches, MaskTargets
+from mmmaskformer.structures import FlatMatches, LayerMatches, MaskTargets
+from .functional import dice_loss, sigmoid_focal_loss
 from .mask_losses import upsampled_focal_dice
 from .point_sampling import point_sample, uncertain_point_coords
 
@@ -45,32 +46,34 @@ def pad_target_masks(targets: Sequence[MaskTargets], dtype) -> torch.Tensor:
     return torch.cat(out)
 
 
-class MatchedPairs(NamedTuple):
-    """Flat indices of one layer's matched (query, target) pairs."""
-    batch_idx: torch.Tensor  # (N,) image of each pair
-    query_idx: torch.Tensor  # (N,) query in its image
-    target_idx: torch.Tensor  # (N,) target among all images' targets
-    target_classes: torch.Tensor  # (B, Q) class per query, K = no object
-
-
-def matched_pairs(matches: LayerMatches, targets: Sequence[MaskTargets],
-                  batch_size: int, num_queries: int, num_classes: int,
-                  device) -> MatchedPairs:
-    """Index bookkeeping: per-image matches -> flat indices and the class
-    target of every query (no object where unmatched)."""
-    batch_idx = torch.cat([torch.full_like(src, b)
-                           for b, (src, _) in enumerate(matches)])
-    query_idx = torch.cat([src for src, _ in matches])
+def flat_matches(matches: List[LayerMatches],
+                 targets: Sequence[MaskTargets]) -> FlatMatches:
+    """Per-layer, per-image matches -> flat indices over all layers (target
+    indices among all images' targets)."""
     offsets = [0]
     for t in targets:
         offsets.append(offsets[-1] + len(t.labels))
-    target_idx = torch.cat(
-        [tgt + offsets[b] for b, (_, tgt) in enumerate(matches)])
-    target_classes = torch.full((batch_size, num_queries), num_classes,
-                                dtype=torch.int64, device=device)
-    target_classes[batch_idx, query_idx] = torch.cat(
-        [t.labels[tgt] for t, (_, tgt) in zip(targets, matches)])
-    return MatchedPairs(batch_idx, query_idx, target_idx, target_classes)
+    rows = [[], [], [], []]
+    for layer, layer_matches in enumerate(matches):
+        for b, (src, tgt) in enumerate(layer_matches):
+            rows[0].append(torch.full_like(src, layer))
+            rows[1].append(torch.full_like(src, b))
+            rows[2].append(src)
+            rows[3].append(tgt + offsets[b])
+    return FlatMatches(*(torch.cat(r) for r in rows))
+
+
+def target_classes_of(pairs: FlatMatches, targets: Sequence[MaskTargets],
+                      num_layers: int, batch_size: int, num_queries: int,
+                      num_classes: int, device) -> torch.Tensor:
+    """(L, B, Q) class target of every query: the matched target's class,
+    no object (``num_classes``) elsewhere."""
+    out = torch.full((num_layers, batch_size, num_queries), num_classes,
+                     dtype=torch.int64, device=device)
+    labels = torch.cat([t.labels for t in targets]).to(device)
+    out[pairs.layer_idx, pairs.batch_idx, pairs.query_idx] = \
+        labels[pairs.target_idx]
+    return out
 
 
 @MODELS.register_module()
@@ -125,53 +128,79 @@ class SetCriterion(nn.Module):
                           loss_dice=self.loss_dice)
 
     def match(self, cls_logits: torch.Tensor, mask_logits: torch.Tensor,
-              targets: Sequence[MaskTargets]) -> List[LayerMatches]:
+              targets: Sequence[MaskTargets]):
+        """``FlatMatches`` from assigners that offer them (one transfer, no
+        per-image bookkeeping on the device), else per-layer lists."""
+        if hasattr(self.assigner, 'assign_flat'):
+            return self.assigner.assign_flat(cls_logits, mask_logits,
+                                             targets)
         return self.assigner.assign(cls_logits, mask_logits, targets)
 
     # ---------------------------------------------------------- mask losses
     def exact_mask_losses(self, pred: torch.Tensor, target_masks,
-                          target_idx, num_masks):
-        """Full resolution: pred (N, h, w) stride-4 matched logits."""
-        focal, dice = upsampled_focal_dice(
-            pred, target_masks[target_idx], self.loss_mask.alpha,
-            self.loss_mask.gamma)
-        return focal / num_masks, dice / num_masks
+                          target_idx):
+        """Per-mask losses at full resolution; pred (N, h, w) stride 4."""
+        return upsampled_focal_dice(pred, target_masks[target_idx],
+                                    self.loss_mask.alpha,
+                                    self.loss_mask.gamma)
 
     def point_mask_losses(self, pred: torch.Tensor, target_masks,
-                          target_idx, num_masks):
-        """On ``num_points`` importance-sampled points per mask."""
+                          target_idx):
+        """Per-mask losses on ``num_points`` importance-sampled points."""
         with torch.no_grad():
             coords = uncertain_point_coords(
                 pred.detach(), self.num_points, self.oversample_ratio,
                 self.importance_sample_ratio)  # (N, P, 2)
             tgt = point_sample(target_masks[target_idx], coords)  # (N, P)
         pred = point_sample(pred, coords)  # (N, P)
-        return (self.loss_mask(pred, tgt, num_masks),
-                self.loss_dice(pred, tgt, num_masks))
+        return (sigmoid_focal_loss(pred, tgt, self.loss_mask.alpha,
+                                   self.loss_mask.gamma),
+                dice_loss(pred, tgt))
+
+    def all_layer_losses(self, cls_logits: torch.Tensor,
+                         mask_logits: torch.Tensor,
+                         targets: Sequence[MaskTargets],
+                         target_masks: torch.Tensor, matches,
+                         num_masks) -> Dict[str, torch.Tensor]:
+        """Unweighted losses of every layer, computed for all layers at once.
+
+        cls_logits (L, B, Q, K+1), mask_logits (L, B, Q, h, w),
+        target_masks (sum M_b, H, W) float, matches: ``FlatMatches`` or
+        per-layer lists -> (L,) tensors ``loss_ce``, ``loss_mask``,
+        ``loss_dice``. The class loss is each layer's class-weighted mean
+        over its B*Q queries; the mask losses are each layer's sums over its
+        matched masks / ``num_masks``.
+        """
+        num_layers, batch_size, num_queries = cls_logits.shape[:3]
+        pairs = matches if isinstance(matches, FlatMatches) else \
+            flat_matches(matches, targets)
+        loss_ce = self.loss_cls(cls_logits, target_classes_of(
+            pairs, targets, num_layers, batch_size, num_queries,
+            self.num_classes, cls_logits.device))  # (L,)
+        zero = mask_logits.new_zeros(num_layers)
+        if pairs.query_idx.numel() == 0:
+            # keep a (zero) gradient path so every parameter takes part
+            zero = zero + mask_logits.sum() * 0.0
+            return dict(loss_ce=loss_ce, loss_mask=zero, loss_dice=zero)
+        pred = mask_logits[pairs.layer_idx, pairs.batch_idx, pairs.query_idx]
+        mode = self.point_mask_losses if self.num_points else \
+            self.exact_mask_losses
+        focal, dice = mode(pred, target_masks, pairs.target_idx)
+        loss_mask = zero.index_add(0, pairs.layer_idx, focal) / num_masks
+        loss_dice = zero.index_add(0, pairs.layer_idx, dice) / num_masks
+        return dict(loss_ce=loss_ce, loss_mask=loss_mask, loss_dice=loss_dice)
 
     def layer_losses(self, cls_logits: torch.Tensor,
                      mask_logits: torch.Tensor,
                      targets: Sequence[MaskTargets],
                      target_masks: torch.Tensor, matches: LayerMatches,
                      num_masks) -> Dict[str, torch.Tensor]:
-        """Unweighted losses of one layer.
-
-        cls_logits (B, Q, K+1), mask_logits (B, Q, h, w), target_masks
-        (sum M_b, H, W) float: every image's masks stacked.
-        """
-        pairs = matched_pairs(matches, targets, *cls_logits.shape[:2],
-                              self.num_classes, cls_logits.device)
-        loss_ce = self.loss_cls(cls_logits, pairs.target_classes)
-        if pairs.query_idx.numel() == 0:
-            # keep a (zero) gradient path so every parameter takes part
-            zero = mask_logits.sum() * 0.0
-            return dict(loss_ce=loss_ce, loss_mask=zero, loss_dice=zero)
-        pred = mask_logits[pairs.batch_idx, pairs.query_idx].float()
-        mode = self.point_mask_losses if self.num_points else \
-            self.exact_mask_losses
-        loss_mask, loss_dice = mode(pred, target_masks, pairs.target_idx,
-                                    num_masks)
-        return dict(loss_ce=loss_ce, loss_mask=loss_mask, loss_dice=loss_dice)
+        """Unweighted losses of one layer (cls_logits (B, Q, K+1),
+        mask_logits (B, Q, h, w))."""
+        losses = self.all_layer_losses(cls_logits[None], mask_logits[None],
+                                       targets, target_masks, [matches],
+                                       num_masks)
+        return {k: v[0] for k, v in losses.items()}
 
     def unweighted_losses(self, cls_logits: torch.Tensor,
                           mask_logits: torch.Tensor,
@@ -187,32 +216,36 @@ class SetCriterion(nn.Module):
                                            mask_logits.float(), targets,
                                            matches)
 
-    def _unweighted_losses(self, cls_logits, mask_logits, targets, matches):
+    def _per_layer_losses(self, cls_logits, mask_logits, targets, matches):
         if matches is None:
             matches = self.match(cls_logits, mask_logits, targets)
         num_masks = num_masks_across_ranks(targets, cls_logits.device)
         target_masks = pad_target_masks(targets, torch.float32)
-        num_layers = cls_logits.shape[0]
+        return self.all_layer_losses(cls_logits, mask_logits, targets,
+                                     target_masks, matches, num_masks)
+
+    @staticmethod
+    def _by_key(per_layer: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+        """(L,) vectors -> the official keys, last layer first."""
+        num_layers = len(next(iter(per_layer.values())))
+        unbound = {k: v.unbind(0) for k, v in per_layer.items()}  # 1 op each
         losses = {}
-        order = [num_layers - 1] + list(range(num_layers - 1))
-        for layer in order:
+        for layer in [num_layers - 1] + list(range(num_layers - 1)):
             suffix = '' if layer == num_layers - 1 else f'_{layer}'
-            for k, v in self.layer_losses(cls_logits[layer],
-                                          mask_logits[layer], targets,
-                                          target_masks, matches[layer],
-                                          num_masks).items():
-                losses[k + suffix] = v
+            for key, values in unbound.items():
+                losses[key + suffix] = values[layer]
         return losses
+
+    def _unweighted_losses(self, cls_logits, mask_logits, targets, matches):
+        return self._by_key(self._per_layer_losses(cls_logits, mask_logits,
+                                                   targets, matches))
 
     def forward(self, cls_logits: torch.Tensor, mask_logits: torch.Tensor,
                 targets: Sequence[MaskTargets]) -> Dict[str, torch.Tensor]:
         """Weighted losses of all layers (what training back-propagates)."""
-        unweighted = self.unweighted_losses(cls_logits, mask_logits, targets)
-        num_layers = cls_logits.shape[0]
-        weighted = {}
-        for layer in [num_layers - 1] + list(range(num_layers - 1)):
-            suffix = '' if layer == num_layers - 1 else f'_{layer}'
-            for key, module in self.terms.items():
-                weighted[key + suffix] = unweighted[key + suffix] * \
-                    module.loss_weight
-        return weighted
+        with torch.autocast(device_type=cls_logits.device.type,
+                            enabled=False):
+            per_layer = self._per_layer_losses(
+                cls_logits.float(), mask_logits.float(), targets, None)
+        return self._by_key({k: v * self.terms[k].loss_weight
+                             for k, v in per_layer.items()})
