@@ -61,3 +61,24 @@ def test_ops_and_syncs_are_counted_by_kind_and_phase():
     assert 'a' not in summary['syncs']
     assert summary['syncs']['b'] == dict(bool_index=1, unique=1, item=1,
                                          d2h=1, nonzero=1)
+
+
+def test_mmdet_focal_pytorch_path_equals_mmdets_cpu_path():
+    """The GPU harness routes mmdet's FocalLoss (1-D targets) to its
+    PyTorch path; on the CPU that path is what mmdet runs anyway."""
+    from mmdet.models.losses import FocalLoss, focal_loss
+
+    import benchmark_train
+    g = torch.Generator().manual_seed(0)
+    pred = torch.randn(50, 1, generator=g)
+    target = torch.randint(0, 2, (50,), generator=g)
+    loss = FocalLoss(use_sigmoid=True, gamma=2.0, alpha=0.25)
+    ref = loss(pred, target)
+    original = focal_loss.sigmoid_focal_loss
+    try:
+        benchmark_train.use_mmdet_pytorch_focal()
+        got = focal_loss.sigmoid_focal_loss(pred, target, None, 2.0, 0.25,
+                                            'mean', None)
+    finally:
+        focal_loss.sigmoid_focal_loss = original
+    assert torch.allclose(got, ref, atol=1e-7)
