@@ -30,6 +30,7 @@ is recorded next to the tracker's figure.
 import argparse
 import contextlib
 import json
+import os
 import os.path as osp
 import statistics
 import sys
@@ -535,6 +536,7 @@ def main():
         print(f"{k:<34} ours {measures['ours'][k]}  mmseg "
               f"{measures['baseline'][k]}")
     if args.out:
+        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
         with open(args.out, 'w') as f:
             json.dump(result, f, indent=2)
 
