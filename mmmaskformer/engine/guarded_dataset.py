@@ -92,6 +92,7 @@ class SampleGuard:
         self.seed = 0 if seed is None else int(seed)
         self.max_retries = max_retries
         self._label_checks_set = False
+        self._bad_reasons = None  # filled once by _parse_errors
 
     # -------------------------------------------------- dataset interface
     def full_init(self) -> None:
@@ -99,18 +100,24 @@ class SampleGuard:
             self.dataset.full_init()
         self._check_parse_errors()
 
+    def _parse_errors(self) -> dict:
+        """{index: reason} of the samples the dataset marked bad while
+        parsing its annotations (``bad_reason``), found once."""
+        if self._bad_reasons is None:
+            self._bad_reasons = {}
+            if hasattr(self.dataset, 'get_data_info'):
+                for i in range(len(self.dataset)):  # data_list may be packed
+                    info = self.dataset.get_data_info(i)
+                    if isinstance(info, dict) and info.get('bad_reason'):
+                        self._bad_reasons[i] = (info.get('img_path'),
+                                                info['bad_reason'])
+        return self._bad_reasons
+
     def _check_parse_errors(self) -> None:
-        """Samples the dataset marked bad while parsing its annotations."""
-        if not hasattr(self.dataset, 'get_data_info'):
-            return
-        bad = []
-        for i in range(len(self.dataset)):  # (data_list may be serialised)
-            info = self.dataset.get_data_info(i)
-            if isinstance(info, dict) and info.get('bad_reason'):
-                bad.append(info)
+        bad = list(self._parse_errors().values())
         if not bad:
             return
-        lines = [f'{d.get("img_path")}: {d["bad_reason"]}' for d in bad[:10]]
+        lines = [f'{path}: {reason}' for path, reason in bad[:10]]
         more = f' (and {len(bad) - 10} more)' if len(bad) > 10 else ''
         if self.bad_sample == 'error':
             raise BadSampleError(
@@ -138,12 +145,10 @@ class SampleGuard:
     # ---------------------------------------------------------- sampling
     def _load(self, index: int):
         """Run the pipeline of ``index``; any failure -> BadSampleError."""
-        info = self.dataset.get_data_info(int(index)) \
-            if hasattr(self.dataset, 'get_data_info') else None
-        if isinstance(info, dict) and info.get('bad_reason'):
+        bad = self._parse_errors().get(int(index))
+        if bad is not None:
             raise BadSampleError(
-                f'bad sample {sample_files(self.dataset, index)}: '
-                f'{info["bad_reason"]}')
+                f'bad sample {sample_files(self.dataset, index)}: {bad[1]}')
         try:
             data = self.dataset[int(index)]
         except BadSampleError:

@@ -182,7 +182,7 @@ class IterBasedTrainLoop(MMEngineIterBasedTrainLoop):
                     and self._iter >= self.val_begin
                     and (self._iter % self.val_interval == 0
                          or self._iter == self._max_iters)):
-                with preserved_rng():
+                with preserved_rng(with_cuda=True):
                     self.runner.val_loop.run()
         self.runner.call_hook('after_train_epoch')
         self.runner.call_hook('after_train')

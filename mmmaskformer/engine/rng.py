@@ -42,13 +42,24 @@ def restore_rng_state(state: Dict) -> None:
 
 
 @contextlib.contextmanager
-def preserved_rng():
-    """Run a block without changing the process's RNG streams."""
-    state = capture_rng_state()
+def preserved_rng(with_cuda: bool = False):
+    """Run a block without changing the process's RNG streams: CPU torch,
+    numpy and python (raw states: the data pipeline forks them once per
+    sample), and the CUDA generators too with ``with_cuda``."""
+    if with_cuda:
+        state = capture_rng_state()
+        try:
+            yield
+        finally:
+            restore_rng_state(state)
+        return
+    states = torch.get_rng_state(), np.random.get_state(), random.getstate()
     try:
         yield
     finally:
-        restore_rng_state(state)
+        torch.set_rng_state(states[0])
+        np.random.set_state(states[1])
+        random.setstate(states[2])
 
 
 def sample_seed(seed: int, position: int, attempt: int = 0) -> int:
