@@ -60,3 +60,13 @@ class PanopticResult(NamedTuple):
     panoptic_seg: torch.Tensor  # (H, W) int32, 0 = void, ids from 1
     segments_info: List[dict]  # {'id', 'isthing', 'category_id'}
     scores: Optional[torch.Tensor] = None
+
+
+def labels_present(sample, label_map: torch.Tensor) -> list:
+    """The label values in ``label_map`` (H, W) of a data sample, as a host
+    list: the ``seg_labels`` our ``PackSegInputs``/``PackDetInputs`` packed
+    on the CPU (no device sync), else ``torch.unique`` on the device."""
+    present = sample.metainfo.get('seg_labels')
+    if present is None:
+        present = torch.unique(label_map).tolist()  # syncs
+    return present

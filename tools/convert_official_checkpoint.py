@@ -51,8 +51,6 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    from mmmaskformer.engine import RunStopped
-    try:
+    from mmmaskformer.utils.tool_config import stops_with_one_message
+    with stops_with_one_message():
         main()
-    except RunStopped as e:
-        raise SystemExit(f'ERROR ({type(e).__name__}): {e}')

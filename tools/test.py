@@ -18,10 +18,11 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import mmmaskformer  # noqa: E402,F401
-from mmmaskformer.engine import CheckpointError, RunStopped  # noqa: E402
+from mmmaskformer.engine import CheckpointError  # noqa: E402
 from mmmaskformer.registry import RUNNERS  # noqa: E402
 from mmmaskformer.utils.dist import finalize_process_group  # noqa: E402
-from mmmaskformer.utils.tool_config import load_tool_config  # noqa: E402
+from mmmaskformer.utils.tool_config import (load_tool_config,  # noqa: E402
+                                            stops_with_one_message)
 
 
 def parse_args(argv=None):
@@ -101,14 +102,11 @@ def setup_cfg(args) -> Config:
 
 def main(argv=None):
     args = parse_args(argv)
-    try:
+    with stops_with_one_message():
         cfg = setup_cfg(args)
         runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
             else RUNNERS.build(cfg)
         metrics = runner.test()
-    except RunStopped as e:  # one message, no traceback (README: Reliability)
-        print(f'\nERROR ({type(e).__name__}): {e}', file=sys.stderr)
-        raise SystemExit(1)
     finalize_process_group()
     return metrics
 

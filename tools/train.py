@@ -17,12 +17,13 @@ from mmengine.logging import print_log  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import mmmaskformer  # noqa: E402,F401  (registers modules, checkpoint loading)
-from mmmaskformer.engine import CheckpointError, RunStopped  # noqa: E402
+from mmmaskformer.engine import CheckpointError  # noqa: E402
 from mmmaskformer.registry import RUNNERS  # noqa: E402
 from mmmaskformer.utils.checkpoint import (checkpoint_problem,  # noqa: E402
                                            find_resumable_checkpoint)
 from mmmaskformer.utils.dist import finalize_process_group  # noqa: E402
-from mmmaskformer.utils.tool_config import load_tool_config  # noqa: E402
+from mmmaskformer.utils.tool_config import (load_tool_config,  # noqa: E402
+                                            stops_with_one_message)
 
 
 def parse_args(argv=None):
@@ -96,18 +97,13 @@ def setup_cfg(args) -> Config:
 
 def main(argv=None):
     args = parse_args(argv)
-    try:
+    with stops_with_one_message(log=True):
         cfg = setup_cfg(args)
         if 'runner_type' not in cfg:
             runner = Runner.from_cfg(cfg)
         else:
             runner = RUNNERS.build(cfg)
         runner.train()
-    except RunStopped as e:  # one message, no traceback (README: Reliability)
-        print_log(f'{type(e).__name__}: {e}', logger='current',
-                  level=logging.ERROR)
-        print(f'\nERROR ({type(e).__name__}): {e}', file=sys.stderr)
-        raise SystemExit(1)
     finalize_process_group()
 
 

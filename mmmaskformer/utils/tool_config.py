@@ -1,5 +1,8 @@
-"""Config set-up shared by tools/train.py and tools/test.py."""
+"""Set-up shared by the tools: config loading, and stopping with one
+message."""
+import contextlib
 import os.path as osp
+import sys
 
 import torch
 from mmengine.config import Config
@@ -31,3 +34,23 @@ def load_tool_config(config: str, launcher: str = 'none',
             type='MMDistributedDataParallel', device_ids=None))
         init_cpu_process_group(launcher)
     return cfg
+
+
+@contextlib.contextmanager
+def stops_with_one_message(log: bool = False):
+    """A ``RunStopped`` (bad sample, non-finite loss, bad checkpoint) ends
+    the tool with one ``ERROR (...)`` line on stderr and exit status 1, no
+    traceback (README: Reliability); ``log`` also writes it to the run's
+    log."""
+    from mmmaskformer.engine.errors import RunStopped
+    try:
+        yield
+    except RunStopped as e:
+        if log:
+            import logging
+
+            from mmengine.logging import print_log
+            print_log(f'{type(e).__name__}: {e}', logger='current',
+                      level=logging.ERROR)
+        print(f'\nERROR ({type(e).__name__}): {e}', file=sys.stderr)
+        raise SystemExit(1)

@@ -21,7 +21,8 @@ from torch import nn
 
 from mmmaskformer.layers import MLP
 from mmmaskformer.registry import MODELS, build_scoped
-from mmmaskformer.structures import MaskFormerOutput, MaskTargets
+from mmmaskformer.structures import (MaskFormerOutput, MaskTargets,
+                                     labels_present)
 from ..inference import SEMANTIC_INFERENCE
 
 
@@ -92,10 +93,8 @@ class MaskFormerHead(BaseModule):
         targets = []
         for sample in batch_data_samples:
             gt = sample.gt_sem_seg.data[0]  # (H, W)
-            present = sample.metainfo.get('seg_labels')
-            if present is None:
-                present = torch.unique(gt).tolist()  # syncs
-            classes = [c for c in present if c != self.ignore_index]
+            classes = [c for c in labels_present(sample, gt)
+                       if c != self.ignore_index]
             bad = [c for c in classes if not 0 <= c < self.num_classes]
             if bad:
                 raise ValueError(

@@ -3,7 +3,7 @@ from typing import List, Sequence
 
 import torch
 
-from mmmaskformer.structures import MaskTargets
+from mmmaskformer.structures import MaskTargets, labels_present
 
 
 def panoptic_targets(batch_data_samples: Sequence, num_things: int,
@@ -48,10 +48,8 @@ def panoptic_targets(batch_data_samples: Sequence, num_things: int,
             canvas = masks.new_zeros((len(masks), max(h, mh), max(w, mw)))
             canvas[:, :mh, :mw] = masks
             masks = canvas[:, :h, :w]
-        present = sample.metainfo.get('seg_labels')
-        if present is None:
-            present = torch.unique(sem).tolist()  # syncs
-        stuff = [c for c in present if c != ignore_index and c >= num_things]
+        stuff = [c for c in labels_present(sample, sem)
+                 if c != ignore_index and c >= num_things]
         bad = [c for c in stuff if c >= num_classes]
         if bad:
             raise ValueError(f'{name}: stuff labels {bad} are not '
