@@ -239,3 +239,79 @@ def test_train_images_are_padded_like_the_official_mapper(name):
                                                   128).all()
     assert (out['gt_seg_map'][h - 7:] == 255).all()
     assert [t.type for t in pipeline][-2:] == ['Pad', 'PackSegInputs']
+
+
+def _built_class(registry, entry, scope):
+    with registry.switch_scope_and_registry(scope) as reg:
+        return reg.get(entry['type'])
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
+def test_every_entry_builds_in_our_scope(path):
+    """No config sends a type past ours to another package's class of the
+    same name. A `mmseg::`/`mmdet::` base stamps `_scope_` on what it
+    defines: it made the paper configs build mmengine's loops and
+    CheckpointHook, mmseg's loaders and IoUMetric (no bad-sample policy, no
+    exact resume, 16-bit labels wrapped)."""
+    from mmmaskformer.utils.tool_config import _typed_entries, scope_overrides
+    cfg = Config.fromfile(path)
+    assert scope_overrides(cfg) == []
+    built = {key: _built_class(registry, entry, scope)
+             for key, registry, entry, scope in _typed_entries(cfg)
+             if isinstance(entry.get('type'), str)}
+    for key in ('train_cfg', 'val_cfg', 'test_cfg',
+                'default_hooks.checkpoint', 'train_dataloader.sampler',
+                'train_dataloader.dataset.pipeline[0]',
+                'val_dataloader.dataset.pipeline[0]'):
+        assert built[key].__module__.startswith('mmmaskformer.'), \
+            (key, built[key])
+    loaders = [cls.__name__ for key, cls in built.items()
+               if key.startswith('train_dataloader.dataset.pipeline')]
+    if path in SEMANTIC:
+        assert 'LoadAnnotations' in loaders and 'PackSegInputs' in loaders
+        for key in ('val_evaluator', 'test_evaluator'):
+            assert built[key].__module__ == 'mmmaskformer.evaluation.iou_metric'
+    for key, cls in built.items():
+        if cls.__name__ in ('LoadAnnotations', 'PackSegInputs',
+                            'LoadImageFromFile', 'LoadPanopticAnnotations',
+                            'PackDetInputs', 'CheckpointHook'):
+            assert cls.__module__.startswith('mmmaskformer.'), (key, cls)
+
+
+def test_an_inherited_mmseg_base_is_named(tmp_path):
+    """A user config that inherits mmseg's dataset base gets one warning per
+    entry that would build mmseg's class instead of ours."""
+    from mmmaskformer.utils.tool_config import load_tool_config
+    user = tmp_path / 'my_config.py'
+    user.write_text(
+        f"_base_ = ['mmseg::_base_/datasets/ade20k.py',\n"
+        f"          '{REPO}/configs/_base_/default_runtime.py',\n"
+        f"          '{REPO}/configs/_base_/schedules/schedule_160k_adamw.py']\n")
+    messages = []
+    import mmengine.logging
+    orig = mmengine.logging.print_log
+    mmengine.logging.print_log = lambda msg, **kw: messages.append(msg)
+    try:
+        cfg = load_tool_config(str(user), work_dir=str(tmp_path))
+    finally:
+        mmengine.logging.print_log = orig
+    from mmmaskformer.utils.tool_config import scope_overrides
+    found = {(key, name) for key, name, *_ in scope_overrides(cfg)}
+    assert found == {
+        ('train_dataloader.sampler', 'InfiniteSampler'),
+        ('train_dataloader.dataset.pipeline[0]', 'LoadImageFromFile'),
+        ('train_dataloader.dataset.pipeline[1]', 'LoadAnnotations'),
+        ('train_dataloader.dataset.pipeline[6]', 'PackSegInputs'),
+        ('val_dataloader.dataset.pipeline[0]', 'LoadImageFromFile'),
+        ('val_dataloader.dataset.pipeline[2]', 'LoadAnnotations'),
+        ('val_dataloader.dataset.pipeline[3]', 'PackSegInputs'),
+        ('test_dataloader.dataset.pipeline[0]', 'LoadImageFromFile'),
+        ('test_dataloader.dataset.pipeline[2]', 'LoadAnnotations'),
+        ('test_dataloader.dataset.pipeline[3]', 'PackSegInputs'),
+        ('val_evaluator', 'IoUMetric'), ('test_evaluator', 'IoUMetric')}
+    messages = [m for m in messages if m.startswith('config entry')]
+    assert len(messages) == len(found)
+    assert any('`train_dataloader.dataset.pipeline[1]` (LoadAnnotations) '
+               "carries _scope_='mmseg'" in m and
+               'mmseg.datasets.transforms.loading.LoadAnnotations' in m
+               for m in messages), messages

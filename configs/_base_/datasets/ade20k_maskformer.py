@@ -3,7 +3,11 @@
 # max 4x crop), random crop, SSD colour jitter (mmseg PhotoMetricDistortion),
 # horizontal flip, padding to the crop with 128 / ignore.
 # Test: short side = crop size (max 4x), whole image.
-_base_ = ['mmseg::_base_/datasets/ade20k.py']
+# Written out from mmseg's _base_/datasets/ade20k.py rather than inherited: a
+# `mmseg::` base stamps `_scope_='mmseg'` on the dataloaders and evaluator,
+# which would build mmseg's loaders and IoUMetric instead of our checking ones.
+dataset_type = 'ADE20KDataset'
+data_root = 'data/ade/ADEChallengeData2016'
 crop_size = (512, 512)
 train_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -43,6 +47,27 @@ tta_pipeline = [
                     [dict(type='PackSegInputs')]])
 ]
 train_dataloader = dict(
-    batch_size=2, num_workers=4, dataset=dict(pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+    batch_size=2,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_prefix=dict(img_path='images/training', seg_map_path='annotations/training'),
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_prefix=dict(
+            img_path='images/validation',
+            seg_map_path='annotations/validation'),
+        pipeline=test_pipeline))
 test_dataloader = val_dataloader
+val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
+test_evaluator = val_evaluator

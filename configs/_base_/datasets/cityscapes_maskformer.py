@@ -2,7 +2,11 @@
 # resize to a random choice of x0.5..x2.0 of 1024 (max 4096), random crop
 # (512, 1024), SSD colour jitter, flip; test at short side 1024 (max
 # 2048), whole image; TTA: 6 short sides x0.5-1.75 + flip.
-_base_ = ['mmseg::_base_/datasets/cityscapes.py']
+# Written out from mmseg's _base_/datasets/cityscapes.py rather than inherited: a
+# `mmseg::` base stamps `_scope_='mmseg'` on the dataloaders and evaluator,
+# which would build mmseg's loaders and IoUMetric instead of our checking ones.
+dataset_type = 'CityscapesDataset'
+data_root = 'data/cityscapes/'
 crop_size = (512, 1024)
 train_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -38,6 +42,27 @@ tta_pipeline = [
                     [dict(type='PackSegInputs')]])
 ]
 train_dataloader = dict(
-    batch_size=2, num_workers=4, dataset=dict(pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+    batch_size=2,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_prefix=dict(
+            img_path='leftImg8bit/train', seg_map_path='gtFine/train'),
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_prefix=dict(
+            img_path='leftImg8bit/val', seg_map_path='gtFine/val'),
+        pipeline=test_pipeline))
 test_dataloader = val_dataloader
+val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
+test_evaluator = val_evaluator

@@ -3,7 +3,11 @@
 # resize to a random choice of x0.5..x1.5 of 640 (max 2560), random crop
 # (640, 640), SSD colour jitter, flip; test at short side 640 (max
 # 2560), whole image; TTA: 6 short sides x0.5-1.75 + flip.
-_base_ = ['mmseg::_base_/datasets/coco-stuff10k.py']
+# Written out from mmseg's _base_/datasets/coco-stuff10k.py rather than inherited: a
+# `mmseg::` base stamps `_scope_='mmseg'` on the dataloaders and evaluator,
+# which would build mmseg's loaders and IoUMetric instead of our checking ones.
+dataset_type = 'COCOStuffDataset'
+data_root = 'data/coco_stuff10k'
 crop_size = (640, 640)
 train_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -42,6 +46,29 @@ tta_pipeline = [
                     [dict(type='PackSegInputs')]])
 ]
 train_dataloader = dict(
-    batch_size=4, num_workers=4, dataset=dict(pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+    batch_size=4,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        reduce_zero_label=True,
+        data_prefix=dict(
+            img_path='images/train2014', seg_map_path='annotations/train2014'),
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        reduce_zero_label=True,
+        data_prefix=dict(
+            img_path='images/test2014', seg_map_path='annotations/test2014'),
+        pipeline=test_pipeline))
 test_dataloader = val_dataloader
+val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
+test_evaluator = val_evaluator

@@ -1,9 +1,7 @@
 # Official ResNet schedule: AdamW lr 1e-4, wd 1e-4, backbone lr x0.1, no
 # weight decay on norms and the query embedding, full-model gradient-norm
 # clipping at 0.01, poly LR (power 0.9) over 160k iterations, no warm-up.
-_base_ = ['mmseg::_base_/schedules/schedule_160k.py']
 optim_wrapper = dict(
-    _delete_=True,
     type='OptimWrapper',
     optimizer=dict(
         type='AdamW', lr=1e-4, betas=(0.9, 0.999), eps=1e-8,
@@ -18,5 +16,13 @@ param_scheduler = [
         by_epoch=False)
 ]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=160000, val_interval=16000)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+# mmseg's hooks, written out (not inherited: see ../default_runtime.py)
 default_hooks = dict(
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=16000))
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=16000),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    visualization=dict(type='SegVisualizationHook'))
