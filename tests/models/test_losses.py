@@ -106,3 +106,38 @@ def test_lean_exact_mask_losses_equal_autograd_values_and_gradients():
      dice_loss(up, soft.flatten(1)).sum()).backward()
     sum(v.sum() for v in upsampled_focal_dice(x5, soft)).backward()
     assert torch.allclose(x5.grad, x4.grad, rtol=1e-9, atol=1e-12)
+
+
+def test_lean_exact_mask_losses_gather_their_targets():
+    """``index`` gathers the targets chunk by chunk (a target may serve
+    several predictions, as across decoder layers); bool masks; without
+    gradients the same values come out of the forward-only path."""
+    from mmmaskformer.models.losses import mask_losses
+    from mmmaskformer.models.losses.mask_losses import upsampled_focal_dice
+    g = torch.Generator().manual_seed(1)
+    logits = (torch.randn(8, 5, 6, generator=g) * 3).double()
+    masks = torch.rand(3, 20, 24, generator=g) > 0.5  # bool, 3 targets
+    index = torch.tensor([2, 0, 0, 1, 2, 2, 1, 0])
+    x1 = logits.clone().requires_grad_()
+    f1, d1 = upsampled_focal_dice(x1, masks[index].double())
+    (f1 * torch.arange(8.) + d1 * 3).sum().backward()
+    old = mask_losses.CHUNK_ELEMENTS
+    mask_losses.CHUNK_ELEMENTS = 3 * 20 * 24
+    try:
+        x2 = logits.clone().requires_grad_()
+        f2, d2 = upsampled_focal_dice(x2, masks, index=index)
+        (f2 * torch.arange(8.) + d2 * 3).sum().backward()
+        with torch.no_grad():
+            f3, d3 = upsampled_focal_dice(logits, masks, index=index)
+    finally:
+        mask_losses.CHUNK_ELEMENTS = old
+    assert torch.allclose(f2, f1, rtol=1e-12, atol=1e-14)
+    assert torch.allclose(d2, d1, rtol=1e-12, atol=1e-14)
+    assert torch.allclose(x2.grad, x1.grad, rtol=1e-10, atol=1e-14)
+    assert torch.equal(f3, f2.detach()) and torch.equal(d3, d2.detach())
+    # the per-mask weights reached each mask's gradient: mask 0 has weight 0
+    # on its focal term, so only its dice gradient is left
+    x4 = logits.clone().requires_grad_()
+    (upsampled_focal_dice(x4, masks, index=index)[1] * 3).sum().backward()
+    assert torch.allclose(x2.grad[0], x4.grad[0], rtol=1e-10, atol=1e-14)
+    assert not torch.allclose(x2.grad[1], x4.grad[1])

@@ -368,7 +368,11 @@ def summarise_measures(counter, peak=None):
             v for k, v in ops.items() if k not in ('logging', 'optimizer')),
         syncs_head_matching_losses=head_syncs,
         syncs_step_outside_optimizer=outside_opt,
-        syncs_optimizer=syncs.get('optimizer', {}))
+        syncs_optimizer=syncs.get('optimizer', {}),
+        # the most frequent aten ops of each head phase (where launches go)
+        top_ops_by_phase={
+            p: dict(counter.names[p].most_common(25)) for p in HEAD_PHASES
+            if p in counter.names})
     if peak is not None:
         out['peak_memory_mib_by_kind'] = {k: v / 2**20
                                           for k, v in peak.items()}

@@ -101,6 +101,7 @@ class OpCounter(TorchDispatchMode):
         super().__init__()
         self.phase = 'other'
         self.ops = Counter()
+        self.names = defaultdict(Counter)  # per phase: aten op -> count
         self.syncs = defaultdict(Counter)
         self._function_mode = _D2H(self)
 
@@ -122,6 +123,7 @@ class OpCounter(TorchDispatchMode):
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         self.ops[self.phase] += 1
+        self.names[self.phase][str(func.overloadpacket.__name__)] += 1
         kind = SYNC_OPS.get(func)
         if kind is None and _is_bool_index(func, args):
             kind = 'bool_index'

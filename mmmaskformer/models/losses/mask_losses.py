@@ -12,7 +12,7 @@ Each module holds its ``loss_weight`` and computes its loss two ways:
   resolution from stride-4 logits, without keeping full-size intermediates
   for the backward pass (the exact mode, see that function).
 """
-from typing import Tuple
+from typing import Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -22,8 +22,8 @@ from mmmaskformer.registry import MODELS
 from .functional import dice_loss, sigmoid_focal_loss
 
 # masks per chunk so that one chunk's full-size temporaries stay near
-# 2**22 floats (16 MiB) whatever the image size
-CHUNK_ELEMENTS = 1 << 22
+# 2**23 floats (32 MiB each, about ten alive at once) whatever the image size
+CHUNK_ELEMENTS = 1 << 23
 
 
 @MODELS.register_module()
@@ -61,76 +61,114 @@ def _upsample(logits: torch.Tensor, size) -> torch.Tensor:
                          align_corners=False)[:, 0]
 
 
-def _focal_grad(x, t, alpha: float, gamma: float) -> torch.Tensor:
-    """d/dx of the per-pixel sigmoid focal loss (any t in [0, 1])."""
+def _upsample_backward(grad: torch.Tensor, size, small) -> torch.Tensor:
+    """The adjoint of :func:`_upsample`: (n, H*W) -> (n, h, w)."""
+    n = len(grad)
+    return torch.ops.aten.upsample_bilinear2d_backward(
+        grad.view(n, 1, *size), list(size), [n, 1, *small], False, None,
+        None)[:, 0]
+
+
+def _chunk_losses(x, t, alpha: float, gamma: float, need_grad: bool):
+    """One chunk of upsampled logits x and targets t (n, P) (any t in
+    [0, 1]): per-mask focal sums / P, the three dice sums and, with
+    ``need_grad``, the per-pixel focal gradient (already / P), the sigmoid
+    derivative and t times it (the dice gradient is linear in those two).
+
+    With s = 2t - 1: 1 - p_t = t - p s and alpha_t = 1/2 + (alpha - 1/2) s;
+    d/dx [alpha_t (1-p_t)^g ce] = alpha_t [(1-p_t)^g (p - t)
+    - g (1-p_t)^(g-1) s p (1 - p) ce]. Written with few ops and in place:
+    every op is a kernel launch on a GPU.
+    """
+    num_pixels = x.shape[1]
     p = torch.sigmoid(x)
     ce = F.binary_cross_entropy_with_logits(x, t, reduction='none')
-    one_minus_pt = p + t - 2 * p * t  # 1 - p_t
-    dp = p * (1 - p)
-    grad = (one_minus_pt**gamma) * (p - t) - \
-        gamma * one_minus_pt**(gamma - 1) * (2 * t - 1) * dp * ce
+    del x
+    s = t * 2
+    s -= 1
+    one_minus_pt = torch.addcmul(t, p, s, value=-1)
     if alpha >= 0:
-        grad = grad * (alpha * t + (1 - alpha) * (1 - t))
-    return grad
-
-
-def _dice_grad(x, t) -> torch.Tensor:
-    """d/dx of the per-mask dice loss; x, t (n, P)."""
-    p = torch.sigmoid(x)
-    a = 2 * (p * t).sum(-1, keepdim=True) + 1
-    b = p.sum(-1, keepdim=True) + t.sum(-1, keepdim=True) + 1
-    return -(2 * t * b - a) / b**2 * p * (1 - p)
+        weight = s * ((alpha - 0.5) / num_pixels)
+        weight += 0.5 / num_pixels
+    else:
+        weight = 1.0 / num_pixels
+    pow_g = one_minus_pt * one_minus_pt if gamma == 2 else \
+        one_minus_pt.pow(gamma)
+    focal = (ce * pow_g).mul_(weight).sum(1)
+    sums = ((p * t).sum(1), p.sum(1))
+    if not need_grad:
+        return focal, sums, None
+    g = pow_g.mul_(p - t)
+    del pow_g
+    dp = p.mul_(1 - p)  # sigmoid'(x), in the place of p
+    term = (one_minus_pt if gamma == 2 else
+            one_minus_pt.pow_(gamma - 1)).mul_(s).mul_(dp).mul_(ce)
+    del one_minus_pt, ce
+    g.sub_(term, alpha=gamma).mul_(weight)
+    return focal, sums, (g, dp, t * dp)
 
 
 class _UpsampledFocalDice(torch.autograd.Function):
-    """Per-mask focal and dice losses of bilinearly upsampled logits; saves
-    only the stride-4 logits and the targets, and recomputes the upsampling
-    (in chunks of masks) in the backward pass."""
+    """Per-mask focal and dice losses of bilinearly upsampled logits.
+
+    The gradients with respect to the stride-4 logits are computed in the
+    forward pass, chunk by chunk, while the full-size values are at hand:
+    they are per mask, and each loss is a per-mask sum, so the backward
+    only scales them by the incoming per-mask gradients. Nothing full-size
+    is kept or recomputed."""
 
     @staticmethod
-    def forward(ctx, logits, targets, alpha, gamma):
-        size = targets.shape[-2:]
+    def forward(ctx, logits, masks, index, alpha, gamma):
+        size, small = masks.shape[-2:], logits.shape[-2:]
         chunk = max(1, CHUNK_ELEMENTS // (size[0] * size[1]))
-        focal, dice = [], []
+        need_grad = ctx.needs_input_grad[0]
+        parts = []
         for i in range(0, len(logits), chunk):
-            up = _upsample(logits[i:i + chunk], size).flatten(1)
-            t = targets[i:i + chunk].flatten(1)
-            focal.append(sigmoid_focal_loss(up, t, alpha, gamma))
-            dice.append(dice_loss(up, t))
-        ctx.save_for_backward(logits, targets)
-        ctx.alpha, ctx.gamma, ctx.chunk = alpha, gamma, chunk
-        return torch.cat(focal), torch.cat(dice)
+            x = _upsample(logits[i:i + chunk], size).flatten(1)
+            t = masks[index[i:i + chunk]].flatten(1).to(logits.dtype)
+            focal, sums, grads = _chunk_losses(x, t, alpha, gamma,
+                                               need_grad)
+            small_grads = None if grads is None else [
+                _upsample_backward(g, size, small) for g in grads]
+            parts.append((focal, *sums, t.sum(1), small_grads))
+        cat = torch.cat if len(parts) > 1 else (lambda xs: xs[0])
+        focal, p_t, p_sum, t_sum = (cat([part[k] for part in parts])
+                                    for k in range(4))
+        a = p_t.mul_(2).add_(1)
+        b = p_sum.add_(t_sum).add_(1)
+        dice = 1 - a / b
+        if need_grad:
+            g_focal, dp, t_dp = (cat([part[4][k] for part in parts])
+                                 for k in range(3))
+            # d dice / dx = (a / b^2) sigmoid'(x) - (2 / b) t sigmoid'(x)
+            g_dice = dp.mul_((a / (b * b))[:, None, None]).sub_(
+                t_dp.mul_((2 / b)[:, None, None]))
+            ctx.save_for_backward(g_focal, g_dice)
+        return focal, dice
 
     @staticmethod
-    def backward(ctx, g_focal, g_dice):
-        logits, targets = ctx.saved_tensors
-        size = targets.shape[-2:]
-        num_pixels = size[0] * size[1]
-        grad = torch.empty_like(logits)
-        for i in range(0, len(logits), ctx.chunk):
-            x = _upsample(logits[i:i + ctx.chunk], size).flatten(1)
-            t = targets[i:i + ctx.chunk].flatten(1)
-            g = _focal_grad(x, t, ctx.alpha, ctx.gamma) * (
-                g_focal[i:i + ctx.chunk, None] / num_pixels)
-            g = g + _dice_grad(x, t) * g_dice[i:i + ctx.chunk, None]
-            grad[i:i + ctx.chunk] = torch.ops.aten.upsample_bilinear2d_backward(
-                g.view(-1, 1, *size), list(size), [len(g), 1,
-                                                   *logits.shape[-2:]],
-                False, None, None)[:, 0]
-        return grad, None, None, None
+    def backward(ctx, grad_focal, grad_dice):
+        g_focal, g_dice = ctx.saved_tensors
+        grad = torch.addcmul(g_focal * grad_focal[:, None, None], g_dice,
+                             grad_dice[:, None, None])
+        return grad, None, None, None, None
 
 
-def upsampled_focal_dice(logits: torch.Tensor, targets: torch.Tensor,
-                         alpha: float = 0.25, gamma: float = 2.0
+def upsampled_focal_dice(logits: torch.Tensor, masks: torch.Tensor,
+                         alpha: float = 0.25, gamma: float = 2.0,
+                         index: Optional[torch.Tensor] = None
                          ) -> Tuple[torch.Tensor, torch.Tensor]:
     """Focal and dice losses of the matched masks at full resolution.
 
-    logits (N, h, w) at stride 4, targets (N, H, W) -> per-mask (N,) focal
-    losses (mean over pixels) and dice losses of
+    logits (N, h, w) at stride 4, targets ``masks[index]`` (N, H, W) (all of
+    ``masks`` when ``index`` is None; any dtype, values in [0, 1]) ->
+    per-mask (N,) focal losses (mean over pixels) and dice losses of
     ``interpolate(logits, (H, W), bilinear, align_corners=False)`` against
-    the targets: the official numbers. Autograd keeps only the inputs; the
-    backward recomputes the upsampling chunk by chunk and applies the
-    closed-form gradients, so no (N, H, W) intermediate outlives the call.
+    the targets: the official numbers. The targets are gathered and the
+    logits upsampled chunk by chunk, and the gradients come out of the same
+    pass (closed form), so no (N, H, W) tensor is ever whole and nothing
+    full-size outlives the call.
     """
-    return _UpsampledFocalDice.apply(logits, targets.to(logits.dtype),
-                                     alpha, gamma)
+    if index is None:
+        index = torch.arange(len(masks), device=masks.device)
+    return _UpsampledFocalDice.apply(logits, masks, index, alpha, gamma)

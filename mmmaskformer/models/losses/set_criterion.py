@@ -140,9 +140,8 @@ class SetCriterion(nn.Module):
     def exact_mask_losses(self, pred: torch.Tensor, target_masks,
                           target_idx):
         """Per-mask losses at full resolution; pred (N, h, w) stride 4."""
-        return upsampled_focal_dice(pred, target_masks[target_idx],
-                                    self.loss_mask.alpha,
-                                    self.loss_mask.gamma)
+        return upsampled_focal_dice(pred, target_masks, self.loss_mask.alpha,
+                                    self.loss_mask.gamma, index=target_idx)
 
     def point_mask_losses(self, pred: torch.Tensor, target_masks,
                           target_idx):
