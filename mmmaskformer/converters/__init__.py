@@ -1,3 +1,5 @@
 from .official import convert_backbone_weights, convert_official_state_dict
+from .openmmlab import openmmlab_to_ours, ours_to_openmmlab
 
-__all__ = ["convert_backbone_weights", "convert_official_state_dict"]
+__all__ = ["convert_backbone_weights", "convert_official_state_dict",
+           "openmmlab_to_ours", "ours_to_openmmlab"]

@@ -18,6 +18,32 @@ import torch.nn.functional as F
 from torch import nn
 
 
+class Dropout(nn.Dropout):
+    """``nn.Dropout`` as one fused op on every device.
+
+    ``F.dropout`` takes ATen's fused ``native_dropout`` on CUDA only; on the
+    CPU it runs ``empty_like`` + ``bernoulli_`` + ``div_`` + ``mul`` (four
+    passes). ``native_dropout`` has a CPU kernel too: the same Bernoulli
+    keep-mask scaled by 1 / (1 - p), one op forward and one backward. The
+    random stream differs from ``F.dropout``'s on the CPU, not the
+    distribution; nothing changes in eval mode or on CUDA.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0:
+            return x
+        if self.p >= 1 or self.inplace:
+            return super().forward(x)
+        return torch.native_dropout(x, self.p, True)[0]
+
+
+def _attend(attn: nn.MultiheadAttention, query, key, value,
+            key_padding_mask=None) -> torch.Tensor:
+    # the attention weights are not used: not averaged over heads either
+    return attn(query, key, value=value, key_padding_mask=key_padding_mask,
+                average_attn_weights=False)[0]
+
+
 def _with_pos(x: torch.Tensor, pos: Optional[torch.Tensor]) -> torch.Tensor:
     return x if pos is None else x + pos
 
@@ -30,12 +56,12 @@ class TransformerEncoderLayer(nn.Module):
         super().__init__()
         self.self_attn = nn.MultiheadAttention(d_model, nhead, dropout=dropout)
         self.linear1 = nn.Linear(d_model, dim_feedforward)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.linear2 = nn.Linear(dim_feedforward, d_model)
         self.norm1 = nn.LayerNorm(d_model)
         self.norm2 = nn.LayerNorm(d_model)
-        self.dropout1 = nn.Dropout(dropout)
-        self.dropout2 = nn.Dropout(dropout)
+        self.dropout1 = Dropout(dropout)
+        self.dropout2 = Dropout(dropout)
         self.pre_norm = pre_norm
 
     def _ffn(self, x: torch.Tensor) -> torch.Tensor:
@@ -49,12 +75,12 @@ class TransformerEncoderLayer(nn.Module):
         if self.pre_norm:
             x = self.norm1(src)
             q = k = _with_pos(x, pos)
-            src = src + self.dropout1(self.self_attn(
-                q, k, value=x, key_padding_mask=key_padding_mask)[0])
+            src = src + self.dropout1(_attend(
+                self.self_attn, q, k, x, key_padding_mask))
             return src + self.dropout2(self._ffn(self.norm2(src)))
         q = k = _with_pos(src, pos)
-        src = self.norm1(src + self.dropout1(self.self_attn(
-            q, k, value=src, key_padding_mask=key_padding_mask)[0]))
+        src = self.norm1(src + self.dropout1(_attend(
+            self.self_attn, q, k, src, key_padding_mask)))
         return self.norm2(src + self.dropout2(self._ffn(src)))
 
 
@@ -72,14 +98,14 @@ class TransformerDecoderLayer(nn.Module):
         self.cross_attn = nn.MultiheadAttention(
             d_model, nhead, dropout=dropout)
         self.linear1 = nn.Linear(d_model, dim_feedforward)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.linear2 = nn.Linear(dim_feedforward, d_model)
         self.norm1 = nn.LayerNorm(d_model)
         self.norm2 = nn.LayerNorm(d_model)
         self.norm3 = nn.LayerNorm(d_model)
-        self.dropout1 = nn.Dropout(dropout)
-        self.dropout2 = nn.Dropout(dropout)
-        self.dropout3 = nn.Dropout(dropout)
+        self.dropout1 = Dropout(dropout)
+        self.dropout2 = Dropout(dropout)
+        self.dropout3 = Dropout(dropout)
         self.pre_norm = pre_norm
 
     def _ffn(self, x: torch.Tensor) -> torch.Tensor:
@@ -98,17 +124,18 @@ class TransformerDecoderLayer(nn.Module):
         if self.pre_norm:
             x = self.norm1(tgt)
             q = k = _with_pos(x, query_pos)
-            tgt = tgt + self.dropout1(self.self_attn(q, k, value=x)[0])
+            tgt = tgt + self.dropout1(_attend(self.self_attn, q, k, x))
             x = self.norm2(tgt)
-            tgt = tgt + self.dropout2(self.cross_attn(
-                query=_with_pos(x, query_pos), key=memory_key,
-                value=memory, key_padding_mask=memory_key_padding_mask)[0])
+            tgt = tgt + self.dropout2(_attend(
+                self.cross_attn, _with_pos(x, query_pos), memory_key, memory,
+                memory_key_padding_mask))
             return tgt + self.dropout3(self._ffn(self.norm3(tgt)))
         q = k = _with_pos(tgt, query_pos)
-        tgt = self.norm1(tgt + self.dropout1(self.self_attn(q, k, value=tgt)[0]))
-        tgt = self.norm2(tgt + self.dropout2(self.cross_attn(
-            query=_with_pos(tgt, query_pos), key=memory_key,
-            value=memory, key_padding_mask=memory_key_padding_mask)[0]))
+        tgt = self.norm1(tgt + self.dropout1(_attend(self.self_attn, q, k,
+                                                      tgt)))
+        tgt = self.norm2(tgt + self.dropout2(_attend(
+            self.cross_attn, _with_pos(tgt, query_pos), memory_key, memory,
+            memory_key_padding_mask)))
         return self.norm3(tgt + self.dropout3(self._ffn(tgt)))
 
 

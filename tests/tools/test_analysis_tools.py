@@ -44,5 +44,11 @@ def test_benchmark_train_matches_mmseg_losses(tmp_path):
     res = json.loads(out.read_text())
     assert len(res['loss_check']['ours']) == 18
     assert res['loss_check']['max_abs_diff'] < 1e-4
+    # under the baseline's assignment (here the same as ours) too
+    assert res['loss_check']['layers_images_assigned_differently'] == []
+    assert res['loss_check']['max_abs_diff_same_assignment'] < 1e-4
+    forced = res['loss_check']['ours_under_baseline_assignment']
+    assert all(abs(forced[k] - v) < 1e-5
+               for k, v in res['loss_check']['ours'].items())
     for side in ('ours', 'baseline'):
         assert res['median_seconds'][side]['total'] > 0

@@ -47,6 +47,7 @@ from mmengine.structures import PixelData  # noqa: E402
 from mmseg.structures import SegDataSample  # noqa: E402
 
 import mmmaskformer  # noqa: E402,F401
+from mmmaskformer.converters import ours_to_openmmlab  # noqa: E402
 from mmmaskformer.registry import MODELS  # noqa: E402
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
@@ -107,41 +108,6 @@ def build(config, scope, size, swin_l=False):
     return revert_sync_batchnorm(MODELS.build(cfg.model))
 
 
-def ours_to_baseline(state_dict):
-    """Our head keys -> mmdet MaskFormerHead keys (mmseg's wrapper)."""
-    out = {}
-    for k, v in state_dict.items():
-        if not k.startswith('decode_head.'):
-            out[k] = v
-            continue
-        k = k[len('decode_head.'):]
-        n = k
-        if k.startswith('pixel_decoder.'):
-            n = n.replace('.norm.', '.gn.').replace('mask_feature.',
-                                                    'mask_feature.')
-            if n.startswith('pixel_decoder.output_convs.3.'):
-                n = n.replace('output_convs.3.', 'last_feat_conv.')
-        elif k.startswith('transformer_decoder.'):
-            n = n.replace('transformer_decoder.decoder.layers.',
-                          'transformer_decoder.layers.')
-            n = n.replace('transformer_decoder.decoder.post_norm.',
-                          'transformer_decoder.post_norm.')
-            n = n.replace('.self_attn.', '.self_attn.attn.')
-            n = n.replace('.cross_attn.', '.cross_attn.attn.')
-            n = n.replace('.linear1.', '.ffn.layers.0.0.')
-            n = n.replace('.linear2.', '.ffn.layers.1.')
-            for i in range(3):
-                n = n.replace(f'.norm{i + 1}.', f'.norms.{i}.')
-            n = n.replace('transformer_decoder.input_proj.',
-                          'decoder_input_proj.')
-            n = n.replace('transformer_decoder.query_embed.', 'query_embed.')
-        elif k.startswith('mask_embed.layers.'):
-            i = int(k.split('.')[2])
-            n = f'mask_embed.{2 * i}.' + k.split('.')[3]
-        out['decode_head.' + n] = v
-    return out
-
-
 def make_batch(batch, size, segments, num_classes, seed):
     g = torch.Generator().manual_seed(seed)
     inputs, samples = [], []
@@ -165,6 +131,104 @@ def make_batch(batch, size, segments, num_classes, seed):
         s.gt_sem_seg = PixelData(data=gt[None])
         samples.append(s)
     return dict(inputs=inputs, data_samples=samples)
+
+
+def _loss_key_pairs(ours_losses):
+    """Our key -> the baseline's: decode.loss_ce[_i] -> decode[.dI].loss_cls
+    (the same for mask and dice)."""
+    rename = {'ce': 'cls', 'mask': 'mask', 'dice': 'dice'}
+    pairs = {}
+    for k in ours_losses:
+        parts = k.split('.')[-1].split('_')  # loss, ce, [i]
+        pairs[k] = f'decode.loss_{rename[parts[1]]}' if len(parts) == 2 \
+            else f'decode.d{parts[2]}.loss_{rename[parts[1]]}'
+    return pairs
+
+
+def check_losses(models, data) -> dict:
+    """Both models' losses at equal weights and inputs (dropout off), twice:
+    each with its own matching, and ours under the baseline's assignment.
+
+    Hungarian matching has exact ties up to float rounding, and the two
+    matchers sum their costs differently (mmdet's focal cost uses
+    log(sigmoid + 1e-12), the official one BCE with logits), so a near-tied
+    pair may be assigned differently and move a class loss by much more
+    than rounding. The second comparison feeds the baseline's assignment to
+    our criterion: equal numbers then mean equal losses, not just equal
+    matchings on this input.
+    """
+    from mmmaskformer.structures import FlatMatches
+    undo = disable_dropout(models.values())
+    base_assigner = models['baseline'].decode_head.assigner
+    ours_assigner = models['ours'].decode_head.criterion.assigner
+    base_calls, ours_calls = [], []
+    base_assign, ours_assign = base_assigner.assign, ours_assigner.assign_flat
+
+    def record_base(pred_instances, gt_instances, *args, **kwargs):
+        result = base_assign(pred_instances, gt_instances, *args, **kwargs)
+        base_calls.append((gt_instances.labels.cpu(), result.gt_inds.cpu()))
+        return result
+
+    def record_ours(cls_logits, mask_logits, targets):
+        matches = ours_assign(cls_logits, mask_logits, targets)
+        ours_calls.append((targets, matches, cls_logits, mask_logits))
+        return matches
+
+    base_assigner.assign, ours_assigner.assign_flat = record_base, record_ours
+    losses = {}
+    try:
+        for name, m in models.items():
+            batch = m.data_preprocessor(data, training=True)
+            losses[name] = {k: float(v.detach()) for k, v in
+                            m(**batch, mode='loss').items()}
+        # the baseline calls its assigner per layer, then per image
+        targets, own, cls_logits, mask_logits = ours_calls[0]
+        num_images = len(targets)
+        offsets = [0]
+        for t in targets:
+            offsets.append(offsets[-1] + len(t.labels))
+        rows = []
+        for call, (labels, gt_inds) in enumerate(base_calls):
+            layer, b = divmod(call, num_images)
+            ours_labels = targets[b].labels.tolist()
+            for q in torch.nonzero(gt_inds > 0)[:, 0].tolist():
+                label = int(labels[gt_inds[q] - 1])
+                rows.append((layer, b, q, offsets[b] + ours_labels.index(label)))
+        table = torch.tensor(sorted(rows), dtype=torch.long).t()
+        forced = FlatMatches(*table.to(own.layer_idx.device))
+        own_rows = set(zip(*(x.tolist() for x in own)))
+        differing = sorted({(r[0], r[1]) for r in set(rows) ^ own_rows})
+        # how close to a tie each differing assignment is, under our costs
+        costs = ours_assigner.cost_matrices(cls_logits, mask_logits, targets)
+        gaps = []
+        for layer, b in differing:
+            cost = costs[b][layer].double()
+            total = {}
+            for side, pairs in (('ours', own_rows), ('baseline', rows)):
+                total[side] = float(sum(
+                    cost[q, t - offsets[b]] for li, bi, q, t in pairs
+                    if (li, bi) == (layer, b)))
+            gaps.append(dict(layer=layer, image=b, **total))
+        ours_assigner.assign_flat = lambda *a, **k: forced
+        batch = models['ours'].data_preprocessor(data, training=True)
+        same = {k: float(v.detach()) for k, v in
+                models['ours'](**batch, mode='loss').items()}
+    finally:
+        base_assigner.assign, ours_assigner.assign_flat = base_assign, \
+            ours_assign
+        restore(undo)
+    pairs = _loss_key_pairs(losses['ours'])
+    diffs = {k: abs(v - losses['baseline'][pairs[k]])
+             for k, v in losses['ours'].items()}
+    same_diffs = {k: abs(v - losses['baseline'][pairs[k]])
+                  for k, v in same.items()}
+    return dict(ours=losses['ours'], baseline=losses['baseline'],
+                max_abs_diff=max(diffs.values()),
+                layers_images_assigned_differently=differing,
+                # total matching cost (ours) of each side's assignment there
+                assignment_costs=gaps,
+                ours_under_baseline_assignment=same,
+                max_abs_diff_same_assignment=max(same_diffs.values()))
 
 
 def disable_dropout(models) -> list:
@@ -408,7 +472,7 @@ def main():
         ours=build(ours_config, 'mmmaskformer', args.size),
         baseline=build(baseline_config(args.model), 'mmseg', args.size,
                        swin_l=swin_l))
-    converted = ours_to_baseline(models['ours'].state_dict())
+    converted = ours_to_openmmlab(models['ours'].state_dict())
     missing, unexpected = models['baseline'].load_state_dict(converted,
                                                              strict=False)
     missing = [k for k in missing if 'num_batches_tracked' not in k]
@@ -424,27 +488,15 @@ def main():
     data = make_batch(args.batch, args.size, args.segments, 150, seed=0)
 
     if args.check_losses:
-        undo = disable_dropout(models.values())
-        losses = {}
-        for name, m in models.items():
-            batch = m.data_preprocessor(data, training=True)
-            losses[name] = {k: float(v.detach()) for k, v in
-                            m(**batch, mode='loss').items()}
-        # ours: decode.loss_ce[_i]; baseline: decode.loss_cls, decode.dN.*
-        rename = {'ce': 'cls', 'mask': 'mask', 'dice': 'dice'}
-        diffs = {}
-        for k, v in losses['ours'].items():
-            parts = k.split('.')[-1].split('_')  # loss, ce, [i]
-            key = f'decode.loss_{rename[parts[1]]}' if len(parts) == 2 else \
-                f'decode.d{parts[2]}.loss_{rename[parts[1]]}'
-            diffs[k] = abs(v - losses['baseline'][key])
-        result['loss_check'] = dict(ours=losses['ours'],
-                                    baseline=losses['baseline'],
-                                    max_abs_diff=max(diffs.values()))
-        print(f"losses at equal weights and inputs (dropout off): max |diff| "
-              f"= {result['loss_check']['max_abs_diff']:.2e} over "
-              f"{len(diffs)} terms")
-        restore(undo)
+        check = result['loss_check'] = check_losses(models, data)
+        print(f"losses at equal weights and inputs (dropout off), 18 terms: "
+              f"max |diff| = {check['max_abs_diff']:.2e} with each side's "
+              f"own matching ((layer, image) assigned differently: "
+              f"{check['layers_images_assigned_differently']}, total costs "
+              f"of the two assignments there: "
+              f"{[(g['ours'], g['baseline']) for g in check['assignment_costs']]}); "
+              f"{check['max_abs_diff_same_assignment']:.2e} with ours under "
+              f"the baseline's assignment")
 
     optimizers = {k: torch.optim.AdamW(m.parameters(), lr=1e-4)
                   for k, m in models.items()}

@@ -60,44 +60,83 @@ class HungarianAssigner:
         cls_logits (L, B, Q, K+1), mask_logits (L, B, Q, h, w)
         -> list over B of (L, Q, M_b), on the device of the inputs.
         """
-        num_layers, _, num_queries = cls_logits.shape[:3]
-        size = mask_logits.shape[-2:]
+        costs, offsets = self._costs(cls_logits, mask_logits, targets)
+        if isinstance(costs, list):
+            return costs
+        return [costs[:, b, :, offsets[b]:offsets[b + 1]]
+                for b in range(len(targets))]
+
+    def _costs(self, cls_logits, mask_logits, targets):
+        """(costs, target offsets): with the exact grid one (L, B, Q, M)
+        tensor against the targets of all images (image b's own columns
+        ``offsets[b]:offsets[b + 1]``), computed in one pass for the batch;
+        with ``num_points`` a list over images of (L, Q, M_b)."""
+        offsets = np.cumsum([0] + [len(t.labels) for t in targets])
         # float32 whatever the autocast context (Mask2Former): the focal cost
         # sums over h*w pixels, past fp16's range at stride 4 of 512x512,
         # and bf16's 8-bit mantissa ties or flips close costs
         with torch.autocast(device_type=cls_logits.device.type,
                             enabled=False):
-            return self._cost_matrices(cls_logits.float(),
-                                       mask_logits.float(), targets,
-                                       num_layers, num_queries, size)
+            cls_logits, mask_logits = cls_logits.float(), mask_logits.float()
+            if self.num_points:
+                return self._point_costs(cls_logits, mask_logits,
+                                         targets), offsets
+            return self._grid_costs(cls_logits, mask_logits,
+                                    targets), offsets
 
-    def _cost_matrices(self, cls_logits, mask_logits, targets, num_layers,
-                       num_queries, size) -> List[torch.Tensor]:
-        costs = []
+    @staticmethod
+    def _padded_masks(targets) -> List[torch.Tensor]:
         # targets of different sizes are zero-padded to the batch's largest
         # first (official: prepare_targets pads to the padded batch), so a
         # smaller image's masks are not stretched over the whole grid
         pad_h = max((t.masks.shape[-2] for t in targets), default=0)
         pad_w = max((t.masks.shape[-1] for t in targets), default=0)
-        for b, target in enumerate(targets):
+        out = []
+        for target in targets:
             masks = target.masks
             if masks.shape[-2:] != (pad_h, pad_w):
                 masks = F.pad(masks.float(), (0, pad_w - masks.shape[-1], 0,
                                               pad_h - masks.shape[-2]))
+            out.append(masks)
+        return out
+
+    def _grid_costs(self, cls_logits, mask_logits, targets) -> torch.Tensor:
+        """All images at once: every prediction against every target of the
+        batch (the other images' columns are computed and never read; they
+        cost a matrix product, not launches)."""
+        num_layers, num_images, num_queries = cls_logits.shape[:3]
+        labels = torch.cat([t.labels for t in targets]) if targets else \
+            cls_logits.new_zeros(0, dtype=torch.long)
+        cost = -cls_logits.softmax(-1)[..., labels] * self.cost_class
+        if labels.numel() == 0:
+            return cost  # (L, B, Q, 0)
+        masks = self._padded_masks(targets)
+        tgt = downsample_target_masks(
+            torch.cat(masks) if len(masks) > 1 else masks[0],
+            mask_logits.shape[-2:], torch.float32)  # (M, hw)
+        logits = mask_logits.flatten(0, 2).flatten(1)  # (L*B*Q, hw)
+        focal = pairwise_sigmoid_focal_cost(logits, tgt, self.focal_alpha,
+                                            self.focal_gamma)
+        dice = pairwise_dice_cost(logits, tgt)
+        return cost + (self.cost_mask * focal + self.cost_dice * dice).view(
+            num_layers, num_images, num_queries, -1)
+
+    def _point_costs(self, cls_logits, mask_logits,
+                     targets) -> List[torch.Tensor]:
+        """Per image, on ``num_points`` random points of that image."""
+        num_layers, _, num_queries = cls_logits.shape[:3]
+        costs = []
+        for b, (target, masks) in enumerate(
+                zip(targets, self._padded_masks(targets))):
             labels = target.labels
-            prob = cls_logits[:, b].float().softmax(-1)  # (L, Q, K+1)
+            prob = cls_logits[:, b].softmax(-1)  # (L, Q, K+1)
             cost = -prob[..., labels] * self.cost_class  # (L, Q, M)
-            if labels.numel() > 0 and self.num_points:
+            if labels.numel() > 0:
                 coords = torch.rand(self.num_points, 2,
                                     device=mask_logits.device)
                 tgt = point_sample(masks, coords)  # (M, P)
-                logits = point_sample(
-                    mask_logits[:, b].float().flatten(0, 1), coords)
-            elif labels.numel() > 0:
-                tgt = downsample_target_masks(masks, size,
-                                              torch.float32)  # (M, hw)
-                logits = mask_logits[:, b].float().flatten(0, 1).flatten(1)
-            if labels.numel() > 0:
+                logits = point_sample(mask_logits[:, b].flatten(0, 1),
+                                      coords)
                 focal = pairwise_sigmoid_focal_cost(
                     logits, tgt, self.focal_alpha, self.focal_gamma)
                 dice = pairwise_dice_cost(logits, tgt)  # (L*Q, M)
@@ -110,25 +149,30 @@ class HungarianAssigner:
     def _solve(self, cls_logits, mask_logits, targets) -> np.ndarray:
         """(4, N) int64 host table: layer, image, query, target among all
         images' targets, grouped by layer then image, queries ascending."""
-        costs = self.cost_matrices(cls_logits, mask_logits, targets)
-        num_layers = cls_logits.shape[0]
-        sizes = [c.shape[-1] for c in costs]
+        costs, offsets = self._costs(cls_logits, mask_logits, targets)
+        num_layers, num_images = cls_logits.shape[:2]
         # one device -> host transfer for all layers and images
-        flat = torch.cat([c.flatten(1) for c in costs], dim=1).cpu().numpy() \
-            if costs else np.zeros((num_layers, 0), np.float32)
-        if not np.isfinite(flat).all():
-            # diverged predictions: match anyway, so that the loss (NaN/inf)
-            # reaches the optimizer wrapper's guard, which names the terms
-            flat = np.nan_to_num(flat, nan=1e8, posinf=1e8, neginf=-1e8)
-        offsets = np.cumsum([0] + sizes)
+        if isinstance(costs, list):  # point-sampled: per image
+            sizes = [c[0].numel() for c in costs]
+            flat = torch.cat([c.flatten(1) for c in costs], 1).cpu().numpy()
+            bounds = np.cumsum([0] + sizes)
+            host = [flat[:, bounds[b]:bounds[b + 1]].reshape(costs[b].shape)
+                    for b in range(num_images)]
+        else:
+            full = costs.cpu().numpy()  # (L, B, Q, M)
+            host = [full[:, b, :, offsets[b]:offsets[b + 1]]
+                    for b in range(num_images)]
         rows = [np.zeros((4, 0), np.int64)]
         for layer in range(num_layers):
-            start = 0
-            for b, m in enumerate(sizes):
-                q = costs[b].shape[1]
-                src, tgt = linear_sum_assignment(
-                    flat[layer, start:start + q * m].reshape(q, m))
-                start += q * m
+            for b in range(num_images):
+                cost = host[b][layer]
+                if not np.isfinite(cost).all():
+                    # diverged predictions: match anyway, so that the loss
+                    # (NaN/inf) reaches the optimizer wrapper's guard,
+                    # which names the terms
+                    cost = np.nan_to_num(cost, nan=1e8, posinf=1e8,
+                                         neginf=-1e8)
+                src, tgt = linear_sum_assignment(cost)
                 rows.append(np.stack([np.full_like(src, layer),
                                       np.full_like(src, b), src,
                                       tgt + offsets[b]]).astype(np.int64))

@@ -48,13 +48,19 @@ def pairwise_sigmoid_focal_cost(logits: torch.Tensor, targets: torch.Tensor,
     """
     num_pixels = logits.shape[1]
     prob = logits.sigmoid()
-    focal_pos = (1 - prob)**gamma * F.binary_cross_entropy_with_logits(
-        logits, torch.ones_like(logits), reduction='none')
-    focal_neg = prob**gamma * F.binary_cross_entropy_with_logits(
-        logits, torch.zeros_like(logits), reduction='none')
+    # the same values as (1 - prob)**gamma * BCE(x, 1), prob**gamma *
+    # BCE(x, 0), with three (N, P) tensors alive at most: the matcher runs it
+    # on every layer's and image's predictions at once
+    one = logits.new_ones(()).expand_as(logits)  # no memory
+    focal_pos = F.binary_cross_entropy_with_logits(
+        logits, one, reduction='none').mul_((1 - prob).pow_(gamma))
+    focal_neg = F.binary_cross_entropy_with_logits(
+        logits, one.new_zeros(()).expand_as(logits),
+        reduction='none').mul_(prob.pow_(gamma))
+    del prob
     if alpha >= 0:
-        focal_pos = focal_pos * alpha
-        focal_neg = focal_neg * (1 - alpha)
+        focal_pos.mul_(alpha)
+        focal_neg.mul_(1 - alpha)
     # matrix products (not einsum: fewer dispatched ops, same sums)
     cost = focal_pos @ targets.t() + focal_neg @ (1 - targets).t()  # (N, M)
     return cost / num_pixels

@@ -56,56 +56,52 @@ class MaskDiceLoss(nn.Module):
         return dice_loss(logits, targets).sum() / num_masks
 
 
-def _upsample(logits: torch.Tensor, size) -> torch.Tensor:
-    return F.interpolate(logits[:, None], size=size, mode='bilinear',
-                         align_corners=False)[:, 0]
+def _chunk_losses(x, t, s, weight, gamma: float, small):
+    """One chunk: upsampled logits x and targets t (n, 1, H, W) (any t in
+    [0, 1]), s = 2t - 1, weight = alpha_t / P (or 1 / P) -> per-mask focal
+    losses, the two dice sums of the prediction and, when ``small`` (the
+    logits' (h, w)) is given, the per-mask gradients at the logits'
+    resolution of the focal loss, of sum(sigmoid) and of sum(t sigmoid) (the
+    dice gradient is linear in the last two).
 
-
-def _upsample_backward(grad: torch.Tensor, size, small) -> torch.Tensor:
-    """The adjoint of :func:`_upsample`: (n, H*W) -> (n, h, w)."""
-    n = len(grad)
-    return torch.ops.aten.upsample_bilinear2d_backward(
-        grad.view(n, 1, *size), list(size), [n, 1, *small], False, None,
-        None)[:, 0]
-
-
-def _chunk_losses(x, t, alpha: float, gamma: float, need_grad: bool):
-    """One chunk of upsampled logits x and targets t (n, P) (any t in
-    [0, 1]): per-mask focal sums / P, the three dice sums and, with
-    ``need_grad``, the per-pixel focal gradient (already / P), the sigmoid
-    derivative and t times it (the dice gradient is linear in those two).
-
-    With s = 2t - 1: 1 - p_t = t - p s and alpha_t = 1/2 + (alpha - 1/2) s;
+    1 - p_t = t - p s and alpha_t = 1/2 + (alpha - 1/2) s, so
     d/dx [alpha_t (1-p_t)^g ce] = alpha_t [(1-p_t)^g (p - t)
-    - g (1-p_t)^(g-1) s p (1 - p) ce]. Written with few ops and in place:
-    every op is a kernel launch on a GPU.
+    - g (1-p_t)^(g-1) s p (1 - p) ce]. Few ops, in place, each full-size
+    gradient brought down to (h, w) and dropped as soon as it exists: on a
+    GPU every op is a kernel launch, and the chunk's temporaries set the
+    peak memory.
     """
-    num_pixels = x.shape[1]
+    dims = (1, 2, 3)
     p = torch.sigmoid(x)
     ce = F.binary_cross_entropy_with_logits(x, t, reduction='none')
+    size = x.shape[-2:]
     del x
-    s = t * 2
-    s -= 1
     one_minus_pt = torch.addcmul(t, p, s, value=-1)
-    if alpha >= 0:
-        weight = s * ((alpha - 0.5) / num_pixels)
-        weight += 0.5 / num_pixels
-    else:
-        weight = 1.0 / num_pixels
     pow_g = one_minus_pt * one_minus_pt if gamma == 2 else \
         one_minus_pt.pow(gamma)
-    focal = (ce * pow_g).mul_(weight).sum(1)
-    sums = ((p * t).sum(1), p.sum(1))
-    if not need_grad:
+    focal = (ce * pow_g).mul_(weight).sum(dims)
+    sums = ((p * t).sum(dims), p.sum(dims))
+    if small is None:
         return focal, sums, None
+
+    def down(g):  # the adjoint of the bilinear upsampling
+        return torch.ops.aten.upsample_bilinear2d_backward(
+            g, list(size), [len(g), 1, *small], False, None, None)
+
     g = pow_g.mul_(p - t)
     del pow_g
     dp = p.mul_(1 - p)  # sigmoid'(x), in the place of p
     term = (one_minus_pt if gamma == 2 else
             one_minus_pt.pow_(gamma - 1)).mul_(s).mul_(dp).mul_(ce)
     del one_minus_pt, ce
-    g.sub_(term, alpha=gamma).mul_(weight)
-    return focal, sums, (g, dp, t * dp)
+    g_focal = down(g.sub_(term, alpha=gamma).mul_(weight))
+    del g, term
+    g_dp = down(dp)
+    return focal, sums, (g_focal, g_dp, down(dp.mul_(t)))
+
+
+def _cat(parts):
+    return parts[0] if len(parts) == 1 else torch.cat(parts)
 
 
 class _UpsampledFocalDice(torch.autograd.Function):
@@ -113,45 +109,51 @@ class _UpsampledFocalDice(torch.autograd.Function):
 
     The gradients with respect to the stride-4 logits are computed in the
     forward pass, chunk by chunk, while the full-size values are at hand:
-    they are per mask, and each loss is a per-mask sum, so the backward
-    only scales them by the incoming per-mask gradients. Nothing full-size
-    is kept or recomputed."""
+    each loss is a sum of per-mask terms, so the backward only scales each
+    mask's gradient by its incoming gradient. Nothing full-size is kept or
+    recomputed."""
 
     @staticmethod
     def forward(ctx, logits, masks, index, alpha, gamma):
         size, small = masks.shape[-2:], logits.shape[-2:]
-        chunk = max(1, CHUNK_ELEMENTS // (size[0] * size[1]))
-        need_grad = ctx.needs_input_grad[0]
+        num_pixels = size[0] * size[1]
+        chunk = max(1, CHUNK_ELEMENTS // num_pixels)
+        # per target mask, once (a target serves several predictions):
+        # t, s = 2t - 1, and alpha_t / P, all (M, 1, H, W)
+        t_all = masks[:, None].to(logits.dtype)
+        s_all = t_all * 2 - 1
+        if alpha >= 0:
+            w_all = s_all * ((alpha - 0.5) / num_pixels) + 0.5 / num_pixels
         parts = []
-        for i in range(0, len(logits), chunk):
-            x = _upsample(logits[i:i + chunk], size).flatten(1)
-            t = masks[index[i:i + chunk]].flatten(1).to(logits.dtype)
-            focal, sums, grads = _chunk_losses(x, t, alpha, gamma,
-                                               need_grad)
-            small_grads = None if grads is None else [
-                _upsample_backward(g, size, small) for g in grads]
-            parts.append((focal, *sums, t.sum(1), small_grads))
-        cat = torch.cat if len(parts) > 1 else (lambda xs: xs[0])
-        focal, p_t, p_sum, t_sum = (cat([part[k] for part in parts])
-                                    for k in range(4))
+        for x, idx in zip(logits[:, None].split(chunk), index.split(chunk)):
+            parts.append(_chunk_losses(
+                F.interpolate(x, size=size, mode='bilinear',
+                              align_corners=False),
+                t_all[idx], s_all[idx],
+                w_all[idx] if alpha >= 0 else 1.0 / num_pixels, gamma,
+                small if ctx.needs_input_grad[0] else None))
+        focal = _cat([f for f, _, _ in parts])
+        p_t = _cat([sums[0] for _, sums, _ in parts])
+        p_sum = _cat([sums[1] for _, sums, _ in parts])
         a = p_t.mul_(2).add_(1)
-        b = p_sum.add_(t_sum).add_(1)
+        b = p_sum.add_(t_all.sum((1, 2, 3))[index]).add_(1)
         dice = 1 - a / b
-        if need_grad:
-            g_focal, dp, t_dp = (cat([part[4][k] for part in parts])
-                                 for k in range(3))
+        if ctx.needs_input_grad[0]:
+            g_focal, g_p, g_tp = (_cat([grads[k] for _, _, grads in parts])
+                                  for k in range(3))
             # d dice / dx = (a / b^2) sigmoid'(x) - (2 / b) t sigmoid'(x)
-            g_dice = dp.mul_((a / (b * b))[:, None, None]).sub_(
-                t_dp.mul_((2 / b)[:, None, None]))
+            g_dice = g_p.mul_((a / (b * b)).view(-1, 1, 1, 1)).sub_(
+                g_tp.mul_((2 / b).view(-1, 1, 1, 1)))
             ctx.save_for_backward(g_focal, g_dice)
         return focal, dice
 
     @staticmethod
     def backward(ctx, grad_focal, grad_dice):
         g_focal, g_dice = ctx.saved_tensors
-        grad = torch.addcmul(g_focal * grad_focal[:, None, None], g_dice,
-                             grad_dice[:, None, None])
-        return grad, None, None, None, None
+        grad = torch.addcmul(g_focal * grad_focal.view(-1, 1, 1, 1), g_dice,
+                             grad_dice.view(-1, 1, 1, 1))
+        return grad.view(grad.shape[0], *grad.shape[2:]), None, None, None, \
+            None
 
 
 def upsampled_focal_dice(logits: torch.Tensor, masks: torch.Tensor,
