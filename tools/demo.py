@@ -2,12 +2,17 @@
 small MaskFormer on it with tools/train.py, score it with tools/test.py, and
 compare with a trivial baseline.
 
-    python tools/demo.py [--task semantic|panoptic] [--work-dir DIR] [--iters N]
+    python tools/demo.py [--task semantic|panoptic|instance] [--work-dir DIR]
+                         [--iters N] [--checkpoint PANOPTIC_CKPT]
 
 semantic: mIoU from mmseg's IoUMetric, against predicting the majority class.
 panoptic: PQ/SQ/RQ from mmdet's CocoPanopticMetric, re-checked with
 panopticapi's pq_compute on the saved PNG/JSON predictions, against
 predicting the majority stuff class as one segment per image.
+instance: the panoptic model (trained as for `panoptic`, or `--checkpoint`)
+with `pred_instances`, mask AP from mmdet's CocoMetric(metric='segm')
+against the things of the generated panoptic annotations, against
+predicting every thing class once per image as the whole image.
 """
 import argparse
 import glob
@@ -25,8 +30,11 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = dict(
     semantic=osp.join(REPO, 'configs', 'maskformer_r18-tiny_synthetic-64x64.py'),
     panoptic=osp.join(REPO, 'configs',
-                      'maskformer_r18-tiny_synthetic-panoptic-64x64.py'))
-ITERS = dict(semantic=1500, panoptic=2000)
+                      'maskformer_r18-tiny_synthetic-panoptic-64x64.py'),
+    instance=osp.join(
+        REPO, 'configs',
+        'maskformer_r18-tiny_synthetic-panoptic-instance-64x64.py'))
+ITERS = dict(semantic=1500, panoptic=2000, instance=2000)
 
 
 def majority_baseline(data_root: str, num_classes: int) -> dict:
@@ -82,6 +90,32 @@ def majority_stuff_pq(data_root: str, out_dir: str) -> dict:
     return dict(PQ=100 * res['All']['pq'])
 
 
+def whole_image_ap(data_root: str) -> float:
+    """Mask AP (COCO, in %) of the trivial instance prediction: every thing
+    class once per val image, as the whole image, score 1."""
+    import contextlib
+    import io
+
+    from pycocotools import mask as mask_utils
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+    with contextlib.redirect_stdout(io.StringIO()):
+        gt = COCO(osp.join(data_root, 'annotations', 'instances_val.json'))
+        results = []
+        for img in gt.dataset['images']:
+            full = np.ones((img['height'], img['width']), np.uint8)
+            rle = mask_utils.encode(np.asfortranarray(full))
+            rle['counts'] = rle['counts'].decode('ascii')
+            for cat in gt.getCatIds():
+                results.append(dict(image_id=img['id'], category_id=cat,
+                                    segmentation=rle, score=1.0))
+        evaluator = COCOeval(gt, gt.loadRes(results), 'segm')
+        evaluator.evaluate()
+        evaluator.accumulate()
+        evaluator.summarize()
+    return 100 * float(evaluator.stats[0])
+
+
 def run(cmd):
     print('$ ' + ' '.join(cmd), flush=True)
     subprocess.run(cmd, check=True, cwd=REPO)
@@ -89,8 +123,11 @@ def run(cmd):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--task', choices=['semantic', 'panoptic'],
-                        default='semantic')
+    parser.add_argument('--task', choices=['semantic', 'panoptic',
+                                           'instance'], default='semantic')
+    parser.add_argument(
+        '--checkpoint', default=None,
+        help='instance: score this panoptic checkpoint instead of training')
     parser.add_argument('--work-dir', default=None,
                         help='default: work_dirs/demo[-panoptic]')
     parser.add_argument('--data-root', default=osp.join(REPO, 'data',
@@ -103,7 +140,7 @@ def main():
     task = args.task
     iters = args.iters or ITERS[task]
     work_dir = args.work_dir or osp.join(
-        REPO, 'work_dirs', 'demo' if task == 'semantic' else 'demo-panoptic')
+        REPO, 'work_dirs', 'demo' if task == 'semantic' else f'demo-{task}')
     sys.path.insert(0, REPO)
     from mmmaskformer.datasets import generate_synthetic_dataset
     from mmmaskformer.datasets.synthetic import CLASSES
@@ -116,7 +153,7 @@ def main():
         f'{d}.dataset.data_root={root}'
         for d in ('train_dataloader', 'val_dataloader', 'test_dataloader')
     ]
-    if task == 'panoptic':
+    if task in ('panoptic', 'instance'):
         options += [
             f'{e}.ann_file={root}annotations/panoptic_val.json'
             for e in ('val_evaluator', 'test_evaluator')
@@ -124,20 +161,33 @@ def main():
             f'{e}.seg_prefix={root}annotations/panoptic_val/'
             for e in ('val_evaluator', 'test_evaluator')
         ]
-    print(f'[demo] 2/3 training ({task}) for {iters} iterations', flush=True)
-    train_dir = osp.join(work_dir, 'train')
-    run([sys.executable, 'tools/train.py', CONFIGS[task], '--work-dir',
-         train_dir] + options + [
-             f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
-             f'param_scheduler.0.end={iters}', f'randomness.seed={args.seed}'
-         ])
-    checkpoint = osp.join(train_dir, f'iter_{iters}.pth')
+    train_config = CONFIGS['panoptic' if task == 'instance' else task]
+    checkpoint = args.checkpoint
+    if checkpoint is None:
+        print(f'[demo] 2/3 training ({task}) for {iters} iterations',
+              flush=True)
+        train_dir = osp.join(work_dir, 'train')
+        run([sys.executable, 'tools/train.py', train_config, '--work-dir',
+             train_dir] + options + [
+                 f'train_cfg.max_iters={iters}',
+                 f'train_cfg.val_interval={iters}',
+                 f'param_scheduler.0.end={iters}',
+                 f'randomness.seed={args.seed}'
+             ])
+        checkpoint = osp.join(train_dir, f'iter_{iters}.pth')
     print('[demo] 3/3 scoring the checkpoint on the validation split',
           flush=True)
     test_dir = osp.join(work_dir, 'test')
     out_dir = osp.join(work_dir, 'predictions')
-    run([sys.executable, 'tools/test.py', CONFIGS[task], checkpoint,
-         '--work-dir', test_dir, '--out', out_dir] + options)
+    if task == 'instance':
+        options = options[:4] + [
+            f'{e}.ann_file={root}annotations/instances_val.json'
+            for e in ('val_evaluator', 'test_evaluator')]
+        run([sys.executable, 'tools/test.py', CONFIGS[task], checkpoint,
+             '--work-dir', test_dir] + options)
+    else:
+        run([sys.executable, 'tools/test.py', CONFIGS[task], checkpoint,
+             '--work-dir', test_dir, '--out', out_dir] + options)
     results = sorted(glob.glob(osp.join(test_dir, '*', '*.json')),
                      key=os.path.getmtime)
     with open(results[-1]) as f:
@@ -150,6 +200,15 @@ def main():
             majority_class=CLASSES[baseline['class_index']])
         line = (f"mIoU {summary['mIoU']:.2f} (majority-class baseline "
                 f"{summary['majority_class_mIoU']:.2f})")
+    elif task == 'instance':
+        summary = {k.split('/')[-1]: v for k, v in metrics.items()
+                   if k.startswith('coco/segm')}
+        summary['whole_image_mask_AP'] = round(
+            whole_image_ap(args.data_root), 2)
+        line = (f"mask AP {100 * summary['segm_mAP']:.1f} (AP50 "
+                f"{100 * summary['segm_mAP_50']:.1f}, AP75 "
+                f"{100 * summary['segm_mAP_75']:.1f}; whole-image baseline "
+                f"AP {summary['whole_image_mask_AP']:.1f})")
     else:
         from panopticapi.evaluation import pq_compute
         ann_dir = osp.join(args.data_root, 'annotations')

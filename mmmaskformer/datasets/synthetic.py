@@ -133,6 +133,7 @@ def generate_synthetic_dataset(root: str, num_train: int = 300,
     if osp.isfile(meta_file):
         with open(meta_file) as f:
             if json.load(f) == params:
+                _write_instances(root)
                 return root
     from mmengine.utils import ProgressBar
     for split, count, offset in (('train', num_train, 0),
@@ -175,6 +176,19 @@ def generate_synthetic_dataset(root: str, num_train: int = 300,
                   'w') as f:
             json.dump(dict(images=images, annotations=annotations,
                            categories=categories()), f)
+    _write_instances(root)
     with open(meta_file, 'w') as f:
         json.dump(params, f)
     return root
+
+
+def _write_instances(root: str) -> None:
+    """The instance ground truth of the val split (things only), from its
+    panoptic annotations: what ``CocoMetric(metric='segm')`` scores
+    ``pred_instances`` against."""
+    out = osp.join(root, 'annotations', 'instances_val.json')
+    if not osp.isfile(out):
+        from .panoptic_to_instances import panoptic_to_instances
+        panoptic_to_instances(
+            osp.join(root, 'annotations', 'panoptic_val.json'),
+            osp.join(root, 'annotations', 'panoptic_val'), out)

@@ -10,11 +10,11 @@ import torch
 import torch.nn.functional as F
 from mmdet.models.detectors.base import BaseDetector
 from mmdet.structures import DetDataSample
-from mmengine.structures import PixelData
+from mmengine.structures import InstanceData, PixelData
 
 from mmmaskformer.registry import MODELS, build_scoped
-from ..inference import (crop_and_resize, panoptic_inference,
-                         probabilistic_semantic_inference)
+from ..inference import (crop_and_resize, instance_inference,
+                         panoptic_inference, probabilistic_semantic_inference)
 from .panoptic_targets import panoptic_targets
 
 INSTANCE_OFFSET = 1000  # mmdet's panoptic id = label + instance * 1000
@@ -33,7 +33,11 @@ class MaskFormerPanoptic(BaseDetector):
         test_cfg: ``object_mask_threshold`` and ``overlap_threshold`` of the
             general inference (official COCO 0.8/0.8, ADE20K 0.7/0.8);
             ``semantic_on`` also writes ``pred_sem_seg`` (probabilistic
-            inference).
+            inference); ``instance_on`` also writes ``pred_instances``
+            (masks, labels, scores, boxes of the masks; the top
+            ``max_per_image`` (query, thing class) pairs, default the number
+            of queries: :func:`instance_inference`), scored by mmdet's
+            ``CocoMetric(metric='segm')``.
     """
 
     def __init__(self, backbone: dict, panoptic_head: dict, num_things: int,
@@ -47,7 +51,8 @@ class MaskFormerPanoptic(BaseDetector):
         self.num_things = num_things
         self.num_classes = self.panoptic_head.num_classes
         self.test_cfg = dict(object_mask_threshold=0.8, overlap_threshold=0.8,
-                             semantic_on=False)
+                             semantic_on=False, instance_on=False,
+                             max_per_image=None)
         self.test_cfg.update(test_cfg or {})
 
     @property
@@ -94,7 +99,21 @@ class MaskFormerPanoptic(BaseDetector):
                                                           logits)
                 sample.pred_sem_seg = PixelData(
                     sem_seg=scores.argmax(0, keepdim=True))
+            if self.test_cfg.get('instance_on', False):
+                sample.pred_instances = self.to_instances(
+                    instance_inference(cls_logits[b], logits,
+                                       self.thing_classes,
+                                       self.test_cfg.get('max_per_image')))
         return batch_data_samples
+
+    @staticmethod
+    def to_instances(result) -> InstanceData:
+        """mmdet's ``pred_instances``: bool masks, labels, scores and the
+        masks' boxes (x1, y1, x2, y2; what ``CocoMetric`` also reads)."""
+        from mmdet.structures.mask import mask2bbox
+        return InstanceData(masks=result.masks, labels=result.labels,
+                            scores=result.scores,
+                            bboxes=mask2bbox(result.masks))
 
     def to_mmdet_panoptic(self, result) -> torch.Tensor:
         """Official ids + segments_info -> mmdet's id map (H, W) int64:
