@@ -1,0 +1,57 @@
+"""tools/deploy/export_onnx.py: the demo semantic model under onnxruntime
+gives torch's outputs within 1e-4, and its score map is the one mmseg's
+inference_model computes for the same image."""
+import os.path as osp
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, osp.join(REPO, 'tools', 'deploy'))
+CONFIG = osp.join(REPO, 'configs', 'maskformer_r18-tiny_synthetic-64x64.py')
+
+
+
+def test_onnx_export_matches_torch_and_mmseg(tmp_path):
+    import onnxruntime
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmseg.apis import inference_model
+
+    import mmmaskformer  # noqa: F401
+    from export_onnx import OUTPUTS, check, main
+    from mmmaskformer.registry import MODELS
+    init_default_scope('mmmaskformer')
+    torch.manual_seed(0)
+    model = MODELS.build(Config.fromfile(CONFIG).model)
+    ckpt = tmp_path / 'demo.pth'
+    torch.save(dict(state_dict=model.state_dict(), meta=dict()), ckpt)
+    out = str(tmp_path / 'demo.onnx')
+    assert main([CONFIG, str(ckpt), '--shape', '64', '96', '--out',
+                 out]) == out
+
+    from export_onnx import build_export_module
+    module = build_export_module(CONFIG, str(ckpt))
+    diffs = check(module, out, (64, 96), seed=3)
+    assert set(diffs) == set(OUTPUTS)
+    assert max(diffs.values()) < 1e-4, diffs
+
+    session = onnxruntime.InferenceSession(
+        out, providers=['CPUExecutionProvider'])
+    assert [i.name for i in session.get_inputs()] == ['img']
+    assert [o.name for o in session.get_outputs()] == list(OUTPUTS)
+    img = np.random.default_rng(0).integers(0, 256, (64, 96, 3),
+                                            dtype=np.uint8)  # BGR, as loaded
+    scores, cls_logits, mask_logits = session.run(
+        None, {'img': img.transpose(2, 0, 1)[None].astype(np.float32)})
+    q = cls_logits.shape[1]
+    assert scores.shape == (1, 6, 64, 96)
+    assert mask_logits.shape == (1, q, 16, 24)
+    # the model's own prediction through mmseg's API on the same image
+    result = inference_model(module.segmentor, img)
+    ref = result.seg_logits.data.numpy()
+    assert abs(scores[0] - ref).max() < 1e-4
+    assert (scores[0].argmax(0) ==
+            result.pred_sem_seg.data[0].numpy()).mean() > 0.999
