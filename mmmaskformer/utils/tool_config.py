@@ -37,6 +37,18 @@ def load_tool_config(config: str, launcher: str = 'none',
     return cfg
 
 
+def build_dataset(config: str, cfg_options=None, split: str = 'test'):
+    """(dataset of ``<split>_dataloader``, config), built in the config's
+    scope (ours): mmseg's and mmdet's analysis tools build datasets in
+    their own registries, where our dataset types do not exist."""
+    from mmengine.registry import init_default_scope
+
+    from mmmaskformer.registry import DATASETS
+    cfg = load_tool_config(config, cfg_options=cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmmaskformer'))
+    return DATASETS.build(cfg[f'{split}_dataloader'].dataset), cfg
+
+
 @contextlib.contextmanager
 def stops_with_one_message(log: bool = False):
     """A ``RunStopped`` (bad sample, non-finite loss, bad checkpoint) ends
