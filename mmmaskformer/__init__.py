@@ -16,7 +16,7 @@ import mmseg.evaluation  # noqa: E402,F401
 import mmseg.models  # noqa: E402,F401
 import mmseg.visualization  # noqa: E402,F401
 
-from . import datasets, engine, evaluation, models  # noqa: E402,F401
+from . import apis, datasets, engine, evaluation, models  # noqa: E402,F401
 from .utils.checkpoint import patch_checkpoint_loading  # noqa: E402
 
 patch_checkpoint_loading()

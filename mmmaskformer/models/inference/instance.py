@@ -1,4 +1,5 @@
 """Instance segmentation from MaskFormer's (class, mask) pairs."""
+import math
 from typing import Iterable, NamedTuple, Optional
 
 import torch
@@ -12,13 +13,13 @@ class InstanceResult(NamedTuple):
 
 def instance_inference(cls_logits: torch.Tensor, mask_logits: torch.Tensor,
                        thing_classes: Iterable[int],
-                       max_per_image: Optional[int] = None
-                       ) -> InstanceResult:
+                       max_per_image: Optional[int] = None,
+                       mask_threshold: float = 0.5) -> InstanceResult:
     """The top-k (query, class) pairs over all thing classes of one image.
 
     Each query may give several instances (one per thing class); the score
     of a pair is its class probability times the mean mask probability
-    inside the binary mask (``sigmoid > 0.5``, i.e. logit > 0). This is the
+    inside the binary mask (``sigmoid > mask_threshold``, 0.5: logit > 0). This is the
     rule of Mask2Former's ``instance_inference``
     (facebookresearch/Mask2Former, ``mask2former/maskformer_model.py``) and
     of the Hugging Face port's ``post_process_instance_segmentation``, with
@@ -41,7 +42,11 @@ def instance_inference(cls_logits: torch.Tensor, mask_logits: torch.Tensor,
     query = torch.div(index, len(things), rounding_mode='floor')
     labels = things[index % len(things)]
     logits = mask_logits[query].float()
-    masks = logits > 0
+    if not 0 < mask_threshold < 1:
+        raise ValueError(f'mask_threshold={mask_threshold}: expected a '
+                         'probability in (0, 1)')
+    # sigmoid(x) > t  <=>  x > log(t / (1 - t)), exact at t = 0.5
+    masks = logits > math.log(mask_threshold / (1 - mask_threshold))
     mask_prob = (logits.sigmoid() * masks).flatten(1).sum(1) / (
         masks.flatten(1).sum(1) + 1e-6)
     scores = top * mask_prob

@@ -3,7 +3,7 @@
 Official ``MaskFormer.panoptic_inference`` split into its steps. Shapes of one
 image: Q queries, K classes (K+1 logits, the last = no object), H x W pixels.
 """
-from typing import Iterable, List, NamedTuple
+from typing import Iterable, List, NamedTuple, Optional
 
 import torch
 
@@ -45,7 +45,9 @@ def assign_pixels(scores: torch.Tensor, mask_logits: torch.Tensor
 def panoptic_inference(cls_logits: torch.Tensor, mask_logits: torch.Tensor,
                        thing_classes: Iterable[int],
                        object_mask_threshold: float = 0.8,
-                       overlap_threshold: float = 0.8) -> PanopticResult:
+                       overlap_threshold: float = 0.8,
+                       label_ids_to_fuse: Optional[Iterable[int]] = None
+                       ) -> PanopticResult:
     """General inference of one image (paper Sec. 3.4, official semantics).
 
     Visiting the kept queries in order: a query with no assigned pixel or no
@@ -72,19 +74,22 @@ def panoptic_inference(cls_logits: torch.Tensor, mask_logits: torch.Tensor,
     mask_area = assigned.sum((1, 2)).tolist()
     original_area = original.sum((1, 2)).tolist()
     labels = kept.labels.tolist()
+    fuse = None if label_ids_to_fuse is None else set(
+        int(c) for c in label_ids_to_fuse)
     stuff_memory = {}
     current_id = 0
     for k, label in enumerate(labels):
         isthing = label in thing_classes
+        merges = (not isthing) if fuse is None else label in fuse
         if mask_area[k] == 0 or original_area[k] == 0:
             continue
         if mask_area[k] / original_area[k] < overlap_threshold:
             continue
-        if not isthing and label in stuff_memory:
+        if merges and label in stuff_memory:
             panoptic_seg[assigned[k]] = stuff_memory[label]
             continue
         current_id += 1
-        if not isthing:
+        if merges:
             stuff_memory[label] = current_id
         panoptic_seg[assigned[k]] = current_id
         segments_info.append(

@@ -37,7 +37,9 @@ class MaskFormerPanoptic(BaseDetector):
             (masks, labels, scores, boxes of the masks; the top
             ``max_per_image`` (query, thing class) pairs, default the number
             of queries: :func:`instance_inference`), scored by mmdet's
-            ``CocoMetric(metric='segm')``.
+            ``CocoMetric(metric='segm')``; ``label_ids_to_fuse`` (default
+            the stuff classes) and ``mask_threshold`` (0.5) as in
+            :class:`mmmaskformer.apis.MaskFormerInferencer`.
     """
 
     def __init__(self, backbone: dict, panoptic_head: dict, num_things: int,
@@ -91,7 +93,8 @@ class MaskFormerPanoptic(BaseDetector):
             result = panoptic_inference(
                 cls_logits[b], logits, self.thing_classes,
                 self.test_cfg['object_mask_threshold'],
-                self.test_cfg['overlap_threshold'])
+                self.test_cfg['overlap_threshold'],
+                self.test_cfg.get('label_ids_to_fuse'))
             sample.pred_panoptic_seg = PixelData(
                 sem_seg=self.to_mmdet_panoptic(result)[None])
             if self.test_cfg.get('semantic_on', False):
@@ -103,7 +106,9 @@ class MaskFormerPanoptic(BaseDetector):
                 sample.pred_instances = self.to_instances(
                     instance_inference(cls_logits[b], logits,
                                        self.thing_classes,
-                                       self.test_cfg.get('max_per_image')))
+                                       self.test_cfg.get('max_per_image'),
+                                       self.test_cfg.get('mask_threshold',
+                                                         0.5)))
         return batch_data_samples
 
     @staticmethod

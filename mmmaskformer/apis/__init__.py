@@ -1,0 +1,3 @@
+from .inferencer import MaskFormerInferencer
+
+__all__ = ['MaskFormerInferencer']

@@ -1,0 +1,145 @@
+"""mmmaskformer.apis.MaskFormerInferencer: the three tasks of the demo
+models (trained weights are not needed: the checks are identities and
+invariants that hold for any weights)."""
+import json
+import os.path as osp
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+
+import mmmaskformer  # noqa: F401
+from mmmaskformer.apis import MaskFormerInferencer
+from mmmaskformer.datasets import generate_synthetic_dataset
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+SEMANTIC = 'maskformer_r18-tiny_synthetic-64x64'
+PANOPTIC = 'maskformer_r18-tiny_synthetic-panoptic-64x64'
+
+
+def _checkpoint(tmp_path, name):
+    from mmmaskformer.registry import MODELS
+    cfg = Config.fromfile(osp.join(REPO, 'configs', name + '.py'))
+    init_default_scope('mmmaskformer')
+    torch.manual_seed(0)
+    path = str(tmp_path / f'{name}.pth')
+    torch.save(dict(state_dict=MODELS.build(cfg.model).state_dict(),
+                    meta=dict()), path)
+    return path
+
+
+@pytest.fixture(scope='module')
+def images(tmp_path_factory):
+    root = generate_synthetic_dataset(
+        str(tmp_path_factory.mktemp('syn')), num_train=1, num_val=2,
+        progress=False)
+    return osp.join(root, 'img_dir', 'val')
+
+
+def test_semantic_equals_the_model_prediction(tmp_path, images):
+    from mmseg.apis import inference_model, init_model
+    ckpt = _checkpoint(tmp_path, SEMANTIC)
+    inferencer = MaskFormerInferencer(SEMANTIC, ckpt, device='cpu')
+    assert inferencer.default_task == 'semantic'
+    path = osp.join(images, '00000.png')
+    array = cv2.imread(path)
+    out = inferencer([path, array], out_dir=str(tmp_path / 'out'))
+    model = init_model(osp.join(REPO, 'configs', SEMANTIC + '.py'), ckpt,
+                       device='cpu')
+    ref = inference_model(model, path).pred_sem_seg.data[0].numpy()
+    for pred in out['predictions']:  # the path and the array alike
+        assert np.array_equal(pred['sem_seg'], ref)
+    written = cv2.imread(str(tmp_path / 'out' / 'preds' / '00000.png'),
+                         cv2.IMREAD_UNCHANGED)
+    assert np.array_equal(written, ref)
+    assert osp.isfile(tmp_path / 'out' / 'vis' / '00000.png')
+    assert osp.isfile(tmp_path / 'out' / 'vis' / '00000001.png')  # array
+    with pytest.raises(ValueError, match='needs a panoptic config'):
+        inferencer(path, task='instance')
+    # a folder is every image in it
+    assert len(inferencer(images)['predictions']) == 2
+
+
+def test_panoptic_and_instance_outputs(tmp_path, images):
+    ckpt = _checkpoint(tmp_path, PANOPTIC)
+    inferencer = MaskFormerInferencer(PANOPTIC, ckpt, device='cpu')
+    assert inferencer.default_task == 'panoptic'
+    path = osp.join(images, '00000.png')
+    # random weights are never confident: keep every query
+    out = inferencer(path, threshold=0.0, overlap_mask_area_threshold=0.0,
+                     out_dir=str(tmp_path / 'pan'))
+    pred = out['predictions'][0]
+    seg, info = pred['panoptic_seg'], pred['segments_info']
+    assert seg.shape == (64, 64) and len(info) >= 1
+    # ids in the map are exactly the listed ones (plus void 0)
+    assert set(np.unique(seg)) - {0} == {s['id'] for s in info}
+    things = set(range(3))
+    for s in info:
+        assert s['isthing'] == (s['category_id'] in things)
+    # stuff classes appear once (merged), the default fusing rule
+    stuff = [s['category_id'] for s in info if not s['isthing']]
+    assert len(stuff) == len(set(stuff))
+    saved = json.loads((tmp_path / 'pan' / 'preds' / '00000.json')
+                       .read_text())
+    assert saved['segments_info'] == info
+    png = cv2.imread(str(tmp_path / 'pan' / 'preds' / '00000.png'))[..., ::-1]
+    ids = png[..., 0] + 256 * png[..., 1].astype(int)
+    assert np.array_equal(ids, seg)
+    # the config's thresholds are back after the call
+    assert inferencer.model.test_cfg['object_mask_threshold'] == 0.8
+
+    # fusing every class: one segment per class at most
+    fused = inferencer(path, threshold=0.0, overlap_mask_area_threshold=0.0,
+                       label_ids_to_fuse=range(6))['predictions'][0]
+    labels = [s['category_id'] for s in fused['segments_info']]
+    assert len(labels) == len(set(labels))
+
+    inst = inferencer(path, task='instance', return_rle=True,
+                      out_dir=str(tmp_path / 'inst'))['predictions'][0]
+    assert len(inst['masks']) == len(inst['labels']) == 20  # k = queries
+    assert ((inst['scores'] >= 0) & (inst['scores'] <= 1)).all()
+    assert set(inst['labels'].tolist()) <= things
+    from pycocotools import mask as mask_utils
+    m = mask_utils.decode(dict(inst['masks'][0],
+                               counts=inst['masks'][0]['counts'].encode()))
+    assert m.shape == (64, 64) and set(np.unique(m)) <= {0, 1}
+    plain = inferencer(path, task='instance',
+                       mask_threshold=0.9)['predictions'][0]
+    assert plain['masks'].dtype == bool
+    assert osp.isfile(tmp_path / 'inst' / 'vis' / '00000.png')
+    semantic = inferencer(path, task='semantic')['predictions'][0]
+    assert semantic['sem_seg'].shape == (64, 64)
+    assert semantic['sem_seg'].max() < 6
+
+
+def test_image_and_video_demos(tmp_path, images):
+    import sys
+    sys.path.insert(0, osp.join(REPO, 'demo'))
+    from image_demo import main as image_demo
+    from video_demo import main as video_demo
+    path = osp.join(images, '00000.png')
+    for name in (SEMANTIC, PANOPTIC):
+        ckpt = _checkpoint(tmp_path, name)
+        out_file = str(tmp_path / f'{name}.png')
+        image_demo([path, osp.join(REPO, 'configs', name + '.py'), ckpt,
+                    '--out-file', out_file])
+        drawn = cv2.imread(out_file)
+        assert drawn is not None and drawn.shape[:2] == (64, 64)
+    with pytest.raises(SystemExit, match='not a readable image'):
+        image_demo([str(tmp_path / 'missing.png'), SEMANTIC, ckpt])
+    # a 3-frame video through the panoptic model
+    video = str(tmp_path / 'in.avi')
+    writer = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*'MJPG'), 5,
+                             (64, 64))
+    for _ in range(3):
+        writer.write(cv2.imread(path))
+    writer.release()
+    out = str(tmp_path / 'out.avi')
+    assert video_demo([video, PANOPTIC, ckpt, '--output-file', out,
+                       '--output-fourcc', 'MJPG']) == 3
+    capture = cv2.VideoCapture(out)
+    assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == 3
+    capture.release()
