@@ -112,3 +112,24 @@ def test_empty_mask_is_skipped_without_an_entry():
     r = panoptic_inference(cls, masks, THINGS, 0.5, 0.5)
     assert r.segments_info == [dict(id=1, isthing=False, category_id=2)]
     assert r.panoptic_seg[:, 2:].eq(0).all()
+
+
+def test_label_ids_to_fuse_replaces_the_stuff_rule():
+    """HF's label_ids_to_fuse: the listed classes merge (a thing too), the
+    others, stuff included, keep one segment per query."""
+    cls = torch.stack([cls_row(1, 0.9), cls_row(1, 0.9), cls_row(2, 0.9),
+                       cls_row(2, 0.9)])
+    masks = torch.stack([mask(*LEFT[:4]), mask(*TOP_RIGHT),
+                         mask(*LEFT[4:]), mask(*BOTTOM_RIGHT)])
+    default = panoptic_inference(cls, masks, THINGS, 0.5, 0.5)
+    # default: the two thing queries apart, the two stuff queries merged
+    assert [(s['id'], s['category_id']) for s in default.segments_info] == [
+        (1, 1), (2, 1), (3, 2)]
+    fused = panoptic_inference(cls, masks, THINGS, 0.5, 0.5,
+                               label_ids_to_fuse=[1])
+    # fusing class 1 only: the things merge, the stuff queries stay apart
+    assert [(s['id'], s['category_id'], s['isthing'])
+            for s in fused.segments_info] == [(1, 1, True), (2, 2, False),
+                                              (3, 2, False)]
+    assert fused.panoptic_seg.tolist() == [[1, 1, 1, 1], [1, 1, 1, 1],
+                                           [2, 2, 3, 3], [2, 2, 3, 3]]
