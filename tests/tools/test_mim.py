@@ -1,0 +1,109 @@
+"""OpenMIM: `mim search mmmaskformer` lists our configs from the package's
+.mim/model-index.yml, `mim train mmmaskformer <config>` trains through our
+tools/train.py, and the metafiles cover every config with the README's
+model-zoo numbers."""
+import glob
+import os.path as osp
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from mmmaskformer.datasets import generate_synthetic_dataset
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, osp.join(REPO, 'tests'))
+from tool_helpers import data_options, tool_env  # noqa: E402
+
+
+
+def _models():
+    index = yaml.safe_load(open(osp.join(REPO, 'model-index.yml')))
+    models = []
+    for path in index['Import']:
+        models += yaml.safe_load(open(osp.join(REPO, path)))['Models']
+    return models
+
+
+def test_metafiles_cover_every_config_with_the_readme_numbers():
+    models = _models()
+    configs = sorted(m['Config'] for m in models)
+    assert configs == sorted(
+        osp.relpath(p, REPO) for p in glob.glob(osp.join(REPO, 'configs',
+                                                         '*.py')))
+    for m in models:
+        assert m['Name'] == osp.splitext(osp.basename(m['Config']))[0]
+    readme = open(osp.join(REPO, 'README.md')).read()
+    for m in models:
+        row = re.search(r'^\| `%s` \| [^|]+ \| ([\d.]+)' % re.escape(
+            osp.basename(m['Config'])), readme, re.M)
+        if row and m.get('Results'):
+            (value, ) = m['Results'][0]['Metrics'].values()
+            assert float(value) == float(row.group(1)), m['Name']
+
+
+@pytest.fixture(scope='module')
+def wheel_env(tmp_path_factory):
+    """This repository installed as a wheel (``.mim`` copied in, as
+    ``setup.py`` does for wheels) into a fresh virtual environment that
+    sees the current one's packages. mim 0.3.9 looks for a package under
+    its distribution's location, which a PEP 660 editable install does not
+    have, so the editable development install itself is not searchable."""
+    tmp = tmp_path_factory.mktemp('mim')
+    src = tmp / 'src'
+    for name in ('mmmaskformer', 'configs', 'tools', 'demo'):
+        shutil.copytree(osp.join(REPO, name), src / name, symlinks=False,
+                        ignore=shutil.ignore_patterns('__pycache__', '.mim'))
+    for name in ('setup.py', 'README.md', 'model-index.yml'):
+        shutil.copy(osp.join(REPO, name), src / name)
+    venv = tmp / 'venv'
+    subprocess.run([sys.executable, '-m', 'venv', '--without-pip',
+                    str(venv)], check=True, timeout=120)
+    python = str(venv / 'bin' / 'python')
+    site = subprocess.run([python, '-c', 'import site; print('
+                           'site.getsitepackages()[0])'], check=True,
+                          capture_output=True, text=True).stdout.strip()
+    parent = subprocess.run([sys.executable, '-c', 'import site; print('
+                             'site.getsitepackages()[0])'], check=True,
+                            capture_output=True, text=True).stdout.strip()
+    with open(osp.join(site, 'parent_env.pth'), 'w') as f:
+        f.write(parent + '\n')
+    proc = subprocess.run(
+        [python, '-m', 'pip', 'install', '-q', '--no-deps',
+         '--no-build-isolation', '--target', site, str(src)],
+        capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert osp.isfile(osp.join(site, 'mmmaskformer', '.mim', 'tools',
+                               'train.py'))
+    return python
+
+
+def mim(python, *args, **kwargs):
+    return subprocess.run(
+        [python, '-c', 'import sys; from mim.cli import cli; '
+         'sys.argv = ["mim"] + sys.argv[1:]; cli()', *args],
+        capture_output=True, text=True, env=tool_env(), **kwargs)
+
+
+def test_mim_search_lists_our_configs(wheel_env):
+    proc = mim(wheel_env, 'search', 'mmmaskformer', timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    for name in ('maskformer_r50_ade20k', 'maskformer_swin-l_coco-panoptic',
+                 'maskformer_r18-tiny_synthetic-64x64'):
+        assert f'config id: {name}\n' in proc.stdout
+    assert 'maskformer_R101_bs16_90k' in proc.stdout  # the weights to convert
+
+
+def test_mim_train_trains_the_demo_config(wheel_env, tmp_path):
+    root = generate_synthetic_dataset(str(tmp_path / 'syn'), num_train=8,
+                                      num_val=2, progress=False)
+    proc = mim(wheel_env, 'train', 'mmmaskformer',
+               'maskformer_r18-tiny_synthetic-64x64.py', '--work-dir',
+               str(tmp_path / 'run'), '--cfg-options',
+               *data_options(root, 2, ckpt_interval=2), timeout=600,
+               cwd=tmp_path)
+    assert proc.returncode == 0, (proc.stdout[-2000:], proc.stderr[-2000:])
+    assert osp.isfile(tmp_path / 'run' / 'iter_2.pth')
