@@ -62,6 +62,15 @@ class PanopticResult(NamedTuple):
     scores: Optional[torch.Tensor] = None
 
 
+def coco_rle(mask) -> dict:
+    """COCO RLE of one (H, W) binary mask, JSON-ready (``counts`` as str)."""
+    import numpy as np
+    from pycocotools import mask as mask_utils
+    rle = mask_utils.encode(np.asfortranarray(np.asarray(mask, np.uint8)))
+    rle['counts'] = rle['counts'].decode('ascii')
+    return rle
+
+
 def labels_present(sample, label_map: torch.Tensor) -> list:
     """The label values in ``label_map`` (H, W) of a data sample, as a host
     list: the ``seg_labels`` our ``PackSegInputs``/``PackDetInputs`` packed

@@ -20,9 +20,8 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-import torch  # noqa: E402
-
 from mmmaskformer.converters.openmmlab import openmmlab_to_ours  # noqa: E402
+from mmmaskformer.engine.checkpoint_hook import atomic_save  # noqa: E402
 from mmmaskformer.engine.errors import CheckpointError  # noqa: E402
 from mmmaskformer.utils.checkpoint import safe_load  # noqa: E402
 
@@ -77,9 +76,7 @@ def convert(src: str, dst: str, config=None) -> dict:
             if key in checkpoint['meta']:
                 meta[key] = checkpoint['meta'][key]
     os.makedirs(osp.dirname(osp.abspath(dst)), exist_ok=True)
-    tmp = dst + '.tmp'
-    torch.save(dict(state_dict=state_dict, meta=meta), tmp)
-    os.replace(tmp, dst)
+    atomic_save(dict(state_dict=state_dict, meta=meta), dst)
     return state_dict
 
 

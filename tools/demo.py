@@ -96,16 +96,15 @@ def whole_image_ap(data_root: str) -> float:
     import contextlib
     import io
 
-    from pycocotools import mask as mask_utils
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
+
+    from mmmaskformer.structures import coco_rle
     with contextlib.redirect_stdout(io.StringIO()):
         gt = COCO(osp.join(data_root, 'annotations', 'instances_val.json'))
         results = []
         for img in gt.dataset['images']:
-            full = np.ones((img['height'], img['width']), np.uint8)
-            rle = mask_utils.encode(np.asfortranarray(full))
-            rle['counts'] = rle['counts'].decode('ascii')
+            rle = coco_rle(np.ones((img['height'], img['width'])))
             for cat in gt.getCatIds():
                 results.append(dict(image_id=img['id'], category_id=cat,
                                     segmentation=rle, score=1.0))

@@ -45,6 +45,7 @@ import torch
 from mmengine.infer import BaseInferencer
 
 from mmmaskformer.registry import INFERENCERS, SCOPE
+from mmmaskformer.structures import coco_rle
 
 TASKS = ('semantic', 'panoptic', 'instance')
 CONFIG_DIR = osp.join(osp.dirname(osp.dirname(osp.dirname(
@@ -54,19 +55,7 @@ _ANNOTATION_LOADERS = ('LoadAnnotations', 'LoadPanopticAnnotations',
 
 
 def _rle(masks) -> list:
-    """COCO RLE (JSON-ready) of each (H, W) bool mask."""
-    from pycocotools import mask as mask_utils
-    out = []
-    for m in masks:
-        rle = mask_utils.encode(np.asfortranarray(m.astype(np.uint8)))
-        rle['counts'] = rle['counts'].decode('ascii')
-        out.append(rle)
-    return out
-
-
-def _rgb_from_ids(ids: np.ndarray) -> np.ndarray:
-    return np.stack([ids % 256, ids // 256 % 256, ids // 65536],
-                    -1).astype(np.uint8)
+    return [coco_rle(m) for m in masks]
 
 
 @INFERENCERS.register_module()
@@ -249,7 +238,8 @@ class MaskFormerInferencer(BaseInferencer):
         if task == 'semantic':
             save_label_map(result['sem_seg'], stem + '.png')
         elif task == 'panoptic':
-            mmcv.imwrite(_rgb_from_ids(result['panoptic_seg'])[..., ::-1],
+            from panopticapi.utils import id2rgb
+            mmcv.imwrite(id2rgb(result['panoptic_seg'])[..., ::-1],
                          stem + '.png')
             with open(stem + '.json', 'w') as f:
                 json.dump(dict(segments_info=result['segments_info']), f)

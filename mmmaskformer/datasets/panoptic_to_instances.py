@@ -9,17 +9,13 @@ categories are copied. The same conversion as panopticapi's
 panopticapi-lite).
 """
 import json
-import os
 import os.path as osp
 from typing import Optional
 
-import numpy as np
 from mmengine.utils import ProgressBar
+from panopticapi.utils import rgb2id
 
-
-def _rgb2id(png: np.ndarray) -> np.ndarray:
-    png = png.astype(np.int64)
-    return png[..., 0] + 256 * png[..., 1] + 256 * 256 * png[..., 2]
+from mmmaskformer.structures import coco_rle
 
 
 def panoptic_to_instances(panoptic_json: str, panoptic_dir: str,
@@ -29,6 +25,8 @@ def panoptic_to_instances(panoptic_json: str, panoptic_dir: str,
     instances dict."""
     import mmcv
     from pycocotools import mask as mask_utils
+
+    from mmmaskformer.engine.checkpoint_hook import atomic_write_text
     with open(panoptic_json) as f:
         panoptic = json.load(f)
     things = [c for c in panoptic['categories'] if c.get('isthing', 1)]
@@ -44,28 +42,28 @@ def panoptic_to_instances(panoptic_json: str, panoptic_dir: str,
             if png is None:
                 raise FileNotFoundError(f'{path}: the panoptic PNG of image '
                                         f"{ann['image_id']} is missing")
-            ids = _rgb2id(png)
+            ids = rgb2id(png)
         for info in infos:
             mask = ids == info['id']
             if not mask.any():
                 raise ValueError(
                     f"{ann['file_name']}: segment {info['id']} of "
                     f"{panoptic_json} has no pixel in its PNG")
-            rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-            rle['counts'] = rle['counts'].decode('ascii')
+            rle = coco_rle(mask)
             annotations.append(dict(
                 id=len(annotations) + 1, image_id=ann['image_id'],
                 category_id=info['category_id'], segmentation=rle,
-                area=float(mask_utils.area(rle)),
-                bbox=[float(v) for v in mask_utils.toBbox(rle)],
+                area=float(mask_utils.area(_bytes(rle))),
+                bbox=[float(v) for v in mask_utils.toBbox(_bytes(rle))],
                 iscrowd=int(info.get('iscrowd', 0))))
         if bar:
             bar.update()
     out = dict(images=panoptic['images'], annotations=annotations,
                categories=things)
     if out_json is not None:
-        tmp = out_json + '.tmp'
-        with open(tmp, 'w') as f:
-            json.dump(out, f)
-        os.replace(tmp, out_json)
+        atomic_write_text(out_json, json.dumps(out))
     return out
+
+
+def _bytes(rle: dict) -> dict:
+    return dict(rle, counts=rle['counts'].encode('ascii'))

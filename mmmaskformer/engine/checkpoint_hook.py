@@ -36,6 +36,14 @@ def atomic_write_text(path: str, text: str) -> None:
     os.replace(tmp, path)
 
 
+def atomic_save(obj, path: str) -> None:
+    """``torch.save`` to ``path.tmp``, then rename: never a partial file."""
+    import torch
+    tmp = f'{path}.tmp'
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
 def resume_state_of(runner) -> dict:
     """What the training loop needs to continue exactly (all ranks call)."""
     loop = runner.train_loop
