@@ -64,4 +64,5 @@ else
 fi
 log "mmmaskformer (editable)"
 pipq --no-deps --no-build-isolation -e "$REPO"
+"$PY" "$REPO/tools/misc/mim_link.py"
 "$PY" -c 'import mmmaskformer; print("[install] mmmaskformer", mmmaskformer.__version__, "imports from", mmmaskformer.__file__)'

@@ -48,8 +48,12 @@ from mmmaskformer.registry import INFERENCERS, SCOPE
 from mmmaskformer.structures import coco_rle
 
 TASKS = ('semantic', 'panoptic', 'instance')
-CONFIG_DIR = osp.join(osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))), 'configs')
+# the package's .mim/configs (copies in a wheel, a link in an editable
+# install); a checkout that was never installed has only its configs/
+_PACKAGE = osp.dirname(osp.dirname(osp.realpath(__file__)))
+_MIM_CONFIGS = osp.join(_PACKAGE, '.mim', 'configs')
+CONFIG_DIR = _MIM_CONFIGS if osp.isdir(_MIM_CONFIGS) else osp.join(
+    osp.dirname(_PACKAGE), 'configs')
 _ANNOTATION_LOADERS = ('LoadAnnotations', 'LoadPanopticAnnotations',
                        'mmdet.LoadPanopticAnnotations', 'DropCrowdInstances')
 

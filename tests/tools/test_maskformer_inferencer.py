@@ -63,6 +63,35 @@ def test_semantic_equals_the_model_prediction(tmp_path, images):
     assert len(inferencer(images)['predictions']) == 2
 
 
+def test_semantic_equals_tools_test_out_files(tmp_path):
+    """The inferencer's label map of every val image equals the PNG that
+    `tools/test.py --out` wrote for it (the evaluated prediction)."""
+    import glob
+    import sys
+    sys.path.insert(0, osp.join(REPO, 'tests'))
+    from tool_helpers import data_options, run_tool
+    root = generate_synthetic_dataset(str(tmp_path / 'syn'), num_train=1,
+                                      num_val=3, progress=False)
+    ckpt = _checkpoint(tmp_path, SEMANTIC)
+    out = tmp_path / 'out'
+    run_tool([osp.join(REPO, 'tools', 'test.py'),
+              osp.join(REPO, 'configs', SEMANTIC + '.py'), ckpt, '--out',
+              str(out), '--work-dir', str(tmp_path / 'work'),
+              '--cfg-options', *data_options(root, 1)])
+    written = sorted(glob.glob(str(out / '*.png')))
+    assert [osp.basename(f) for f in written] == [
+        '00000.png', '00001.png', '00002.png']
+    inferencer = MaskFormerInferencer(SEMANTIC, ckpt, device='cpu')
+    preds = inferencer(osp.join(root, 'img_dir', 'val'))['predictions']
+    assert len(preds) == 3
+    for f, pred in zip(written, preds):
+        label = cv2.imread(f, cv2.IMREAD_UNCHANGED)
+        assert label.shape == (64, 64)
+        assert np.array_equal(pred['sem_seg'], label), f
+    # not a constant map: the comparison could fail
+    assert len(np.unique(np.stack([p['sem_seg'] for p in preds]))) >= 2
+
+
 def test_panoptic_and_instance_outputs(tmp_path, images):
     ckpt = _checkpoint(tmp_path, PANOPTIC)
     inferencer = MaskFormerInferencer(PANOPTIC, ckpt, device='cpu')

@@ -1,7 +1,8 @@
 """OpenMIM: `mim search mmmaskformer` lists our configs from the package's
 .mim/model-index.yml, `mim train mmmaskformer <config>` trains through our
-tools/train.py, and the metafiles cover every config with the README's
-model-zoo numbers."""
+tools/train.py and `mim test` scores through tools/test.py, both after the
+editable development install (tools/install.sh) and after a wheel install;
+the metafiles cover every config with the README's model-zoo numbers."""
 import glob
 import os.path as osp
 import re
@@ -16,7 +17,7 @@ from mmmaskformer.datasets import generate_synthetic_dataset
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.join(REPO, 'tests'))
-from tool_helpers import data_options, tool_env  # noqa: E402
+from tool_helpers import data_options, run_tool, tool_env  # noqa: E402
 
 
 
@@ -49,9 +50,7 @@ def test_metafiles_cover_every_config_with_the_readme_numbers():
 def wheel_env(tmp_path_factory):
     """This repository installed as a wheel (``.mim`` copied in, as
     ``setup.py`` does for wheels) into a fresh virtual environment that
-    sees the current one's packages. mim 0.3.9 looks for a package under
-    its distribution's location, which a PEP 660 editable install does not
-    have, so the editable development install itself is not searchable."""
+    sees the current one's packages."""
     tmp = tmp_path_factory.mktemp('mim')
     src = tmp / 'src'
     for name in ('mmmaskformer', 'configs', 'tools', 'demo'):
@@ -78,6 +77,12 @@ def wheel_env(tmp_path_factory):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert osp.isfile(osp.join(site, 'mmmaskformer', '.mim', 'tools',
                                'train.py'))
+    # the inferencer's model names come from the installed .mim/configs
+    config_dir = subprocess.run(
+        [python, '-c', 'from mmmaskformer.apis.inferencer import CONFIG_DIR;'
+         ' print(CONFIG_DIR)'], check=True, capture_output=True, text=True,
+        cwd=str(tmp), env=tool_env()).stdout.strip()
+    assert config_dir == osp.join(site, 'mmmaskformer', '.mim', 'configs')
     return python
 
 
@@ -88,8 +93,7 @@ def mim(python, *args, **kwargs):
         capture_output=True, text=True, env=tool_env(), **kwargs)
 
 
-def test_mim_search_lists_our_configs(wheel_env):
-    proc = mim(wheel_env, 'search', 'mmmaskformer', timeout=300)
+def _assert_lists_our_configs(proc):
     assert proc.returncode == 0, proc.stderr[-2000:]
     for name in ('maskformer_r50_ade20k', 'maskformer_swin-l_coco-panoptic',
                  'maskformer_r18-tiny_synthetic-64x64'):
@@ -97,13 +101,69 @@ def test_mim_search_lists_our_configs(wheel_env):
     assert 'maskformer_R101_bs16_90k' in proc.stdout  # the weights to convert
 
 
-def test_mim_train_trains_the_demo_config(wheel_env, tmp_path):
-    root = generate_synthetic_dataset(str(tmp_path / 'syn'), num_train=8,
+def test_mim_search_lists_our_configs(wheel_env):
+    _assert_lists_our_configs(mim(wheel_env, 'search', 'mmmaskformer',
+                                  timeout=300))
+
+
+def test_mim_finds_the_editable_install():
+    """tools/install.sh's editable install: mim finds the package (through
+    the link tools/misc/mim_link.py puts in site-packages) at this
+    checkout, and searches it."""
+    found = subprocess.run(
+        [sys.executable, '-c', 'from mim.utils import get_installed_path; '
+         'print(get_installed_path("mmmaskformer"))'], check=True,
+        capture_output=True, text=True, cwd='/').stdout.strip()
+    assert osp.realpath(found) == osp.join(osp.realpath(REPO),
+                                           'mmmaskformer'), \
+        f'mim finds {found}: run tools/install.sh for this checkout'
+    _assert_lists_our_configs(mim(sys.executable, 'search', 'mmmaskformer',
+                                  timeout=300, cwd='/'))
+
+
+@pytest.fixture(scope='module')
+def mim_run(wheel_env, tmp_path_factory):
+    """A 2-iteration `mim train` of the demo config in the wheel install."""
+    tmp = tmp_path_factory.mktemp('mim-train')
+    root = generate_synthetic_dataset(str(tmp / 'syn'), num_train=8,
                                       num_val=2, progress=False)
     proc = mim(wheel_env, 'train', 'mmmaskformer',
                'maskformer_r18-tiny_synthetic-64x64.py', '--work-dir',
-               str(tmp_path / 'run'), '--cfg-options',
+               str(tmp / 'run'), '--cfg-options',
                *data_options(root, 2, ckpt_interval=2), timeout=600,
-               cwd=tmp_path)
+               cwd=tmp)
+    return root, tmp, proc
+
+
+def test_mim_train_trains_the_demo_config(mim_run):
+    _, tmp, proc = mim_run
     assert proc.returncode == 0, (proc.stdout[-2000:], proc.stderr[-2000:])
-    assert osp.isfile(tmp_path / 'run' / 'iter_2.pth')
+    assert osp.isfile(tmp / 'run' / 'iter_2.pth')
+    assert 'Iter(train) [2/2]' in proc.stdout + proc.stderr
+
+
+def _miou(log):
+    (value, ) = re.findall(r'Iter\(test\) \[\d+/\d+\].*?mIoU: ([\d.]+)', log)
+    return float(value)
+
+
+def test_mim_test_scores_the_checkpoint_as_tools_test(mim_run, tmp_path):
+    """`mim test mmmaskformer CONFIG --checkpoint CKPT` (editable install)
+    loads the checkpoint and gives the mIoU that tools/test.py gives."""
+    root, tmp, _ = mim_run
+    ckpt = str(tmp / 'run' / 'iter_2.pth')
+    assert osp.isfile(ckpt)
+    options = ['--cfg-options', *data_options(root, 2)]
+    proc = mim(sys.executable, 'test', 'mmmaskformer',
+               'maskformer_r18-tiny_synthetic-64x64.py', '--checkpoint', ckpt,
+               '--work-dir', str(tmp_path / 'mim'), *options, timeout=600,
+               cwd=tmp_path)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-3000:]
+    assert f'Load checkpoint from {ckpt}' in log
+    direct = run_tool([osp.join(REPO, 'tools', 'test.py'),
+                       osp.join(REPO, 'configs',
+                                'maskformer_r18-tiny_synthetic-64x64.py'),
+                       ckpt, '--work-dir', str(tmp_path / 'direct'),
+                       *options])
+    assert _miou(log) == _miou(direct)
