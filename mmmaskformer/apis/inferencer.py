@@ -41,7 +41,6 @@ from typing import Iterable, Optional
 
 import mmcv
 import numpy as np
-import torch
 from mmengine.infer import BaseInferencer
 
 from mmmaskformer.registry import INFERENCERS, SCOPE
@@ -174,9 +173,8 @@ class MaskFormerInferencer(BaseInferencer):
                               ('pred_instances', 'instance')):
                 if task != keep and key in sample:
                     delattr(sample, key)
-            if 'pred_panoptic_seg' in sample and not (
-                    sample.pred_panoptic_seg.sem_seg !=
-                    self.model.num_classes).any():
+            if 'pred_panoptic_seg' in sample and not \
+                    sample.pred_panoptic_seg.segments_info:
                 # all void (nothing above the threshold): mmdet's
                 # visualizer cannot draw an empty panoptic map
                 delattr(sample, 'pred_panoptic_seg')
@@ -201,7 +199,10 @@ class MaskFormerInferencer(BaseInferencer):
                 result = dict(
                     sem_seg=labels[0].cpu().numpy().astype(np.int64))
             elif task == 'panoptic':
-                result = self._panoptic(pred.pred_panoptic_seg.sem_seg[0])
+                pan = pred.pred_panoptic_seg
+                result = dict(
+                    panoptic_seg=pan.panoptic_seg[0].cpu().numpy(),
+                    segments_info=copy.deepcopy(pan.segments_info))
             else:
                 result = self._instances(pred.pred_instances, return_rle)
             if out_dir:
@@ -213,22 +214,6 @@ class MaskFormerInferencer(BaseInferencer):
         return out
 
     # ------------------------------------------------------------ formats
-    def _panoptic(self, mmdet_ids: torch.Tensor) -> dict:
-        """mmdet's id map (label + 1000 * instance; void = num classes) ->
-        official ids from 1 with ``segments_info``."""
-        ids = mmdet_ids.cpu().numpy().astype(np.int64)
-        num_classes = self.model.num_classes
-        out = np.zeros(ids.shape, np.int32)
-        info = []
-        for value in np.unique(ids):
-            if value == num_classes:
-                continue
-            label = int(value % 1000)
-            info.append(dict(id=len(info) + 1, category_id=label,
-                             isthing=bool(label < self.model.num_things)))
-            out[ids == value] = len(info)
-        return dict(panoptic_seg=out, segments_info=info)
-
     @staticmethod
     def _instances(instances, return_rle: bool) -> dict:
         masks = instances.masks.cpu().numpy().astype(bool)

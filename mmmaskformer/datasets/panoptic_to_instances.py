@@ -50,11 +50,12 @@ def panoptic_to_instances(panoptic_json: str, panoptic_dir: str,
                     f"{ann['file_name']}: segment {info['id']} of "
                     f"{panoptic_json} has no pixel in its PNG")
             rle = coco_rle(mask)
+            encoded = dict(rle, counts=rle['counts'].encode('ascii'))
             annotations.append(dict(
                 id=len(annotations) + 1, image_id=ann['image_id'],
                 category_id=info['category_id'], segmentation=rle,
-                area=float(mask_utils.area(_bytes(rle))),
-                bbox=[float(v) for v in mask_utils.toBbox(_bytes(rle))],
+                area=float(mask_utils.area(encoded)),
+                bbox=[float(v) for v in mask_utils.toBbox(encoded)],
                 iscrowd=int(info.get('iscrowd', 0))))
         if bar:
             bar.update()
@@ -64,6 +65,3 @@ def panoptic_to_instances(panoptic_json: str, panoptic_dir: str,
         atomic_write_text(out_json, json.dumps(out))
     return out
 
-
-def _bytes(rle: dict) -> dict:
-    return dict(rle, counts=rle['counts'].encode('ascii'))

@@ -55,3 +55,15 @@ def test_onnx_export_matches_torch_and_mmseg(tmp_path):
     assert abs(scores[0] - ref).max() < 1e-4
     assert (scores[0].argmax(0) ==
             result.pred_sem_seg.data[0].numpy()).mean() > 0.999
+
+
+def test_export_refuses_a_data_dependent_semantic_inference(tmp_path):
+    """'general' keeps the queries above a score: a traced graph would
+    freeze the example image's set, so the tool stops and names the key."""
+    from export_onnx import build_export_module
+    config = tmp_path / 'general.py'
+    config.write_text(f'_base_ = {CONFIG!r}\n'
+                      "model = dict(test_cfg=dict(semantic_inference="
+                      "'general'))\n")
+    with pytest.raises(SystemExit, match="semantic_inference='general'"):
+        build_export_module(str(config), None)

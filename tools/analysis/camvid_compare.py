@@ -17,7 +17,6 @@ and written to WORK_DIR/results.json.
 """
 import argparse
 import copy
-import glob
 import json
 import os
 import os.path as osp
@@ -111,16 +110,10 @@ def variant_config(variant: str, reduced: bool, data_root: str, iters: int,
 
 
 def final_miou(work_dir: str) -> float:
-    scalars = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
-                                        'scalars.json')),
-                     key=osp.getmtime)
-    miou = None
-    with open(scalars[-1]) as f:
-        for line in f:
-            row = json.loads(line)
-            if 'mIoU' in row:
-                miou = row['mIoU']
-    return miou
+    """The last mIoU of the newest run under ``work_dir``."""
+    from analyze_logs import find_scalars, load_scalars
+    series = load_scalars(find_scalars(work_dir))
+    return series['mIoU'][-1][1] if 'mIoU' in series else None
 
 
 def main():

@@ -27,7 +27,6 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
     __file__)))))
 
 import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
 OUTPUTS = ('scores', 'cls_logits', 'mask_logits')
@@ -48,17 +47,14 @@ class SemanticExport(nn.Module):
         self.register_buffer('std', pre.std.clone().view(1, -1, 1, 1))
 
     def forward(self, img: torch.Tensor):
-        from mmmaskformer.models.inference import \
-            probabilistic_semantic_inference
         if self.bgr_to_rgb:
             img = img[:, [2, 1, 0]]
         x = (img - self.mean) / self.std
-        out = self.segmentor.decode_head(self.segmentor.extract_feat(x))
-        cls_logits, mask_logits = out.cls_logits[-1], out.mask_logits[-1]
-        upsampled = F.interpolate(mask_logits, size=img.shape[-2:],
-                                  mode='bilinear', align_corners=False)
-        return (probabilistic_semantic_inference(cls_logits, upsampled),
-                cls_logits, mask_logits)
+        head = self.segmentor.decode_head
+        out = head(self.segmentor.extract_feat(x))
+        scores = head.semantic_scores(out, img.shape[-2:],
+                                      self.segmentor.test_cfg)
+        return scores, out.cls_logits[-1], out.mask_logits[-1]
 
 
 def build_export_module(config: str, checkpoint: str) -> SemanticExport:
@@ -69,6 +65,13 @@ def build_export_module(config: str, checkpoint: str) -> SemanticExport:
     if not hasattr(model, 'decode_head'):
         raise SystemExit(f'{config}: not a semantic MaskFormer (no '
                          'decode_head); panoptic export is not supported')
+    mode = (model.test_cfg or {}).get('semantic_inference', 'probabilistic')
+    if mode != 'probabilistic':
+        # 'general' and 'iterative' keep a data-dependent set of queries,
+        # which a traced graph would freeze to the example image's
+        raise SystemExit(
+            f'{config}: model.test_cfg.semantic_inference={mode!r}; only '
+            "'probabilistic' exports to a static graph")
     return SemanticExport(model).eval()
 
 

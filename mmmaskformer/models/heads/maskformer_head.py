@@ -137,10 +137,16 @@ class MaskFormerHead(BaseModule):
         mmseg's ``EncoderDecoder`` then crops the padding, resizes to the
         original size and takes the argmax.
         """
-        outputs = self(inputs)
-        mask_logits = F.interpolate(
-            outputs.mask_logits[-1], size=self._output_size(batch_img_metas),
-            mode='bilinear', align_corners=False)
+        return self.semantic_scores(self(inputs),
+                                    self._output_size(batch_img_metas),
+                                    test_cfg)
+
+    def semantic_scores(self, outputs: MaskFormerOutput, size,
+                        test_cfg=None) -> torch.Tensor:
+        """The score maps (B, K, *size) of :meth:`predict` from the head's
+        outputs (also what ``tools/deploy/export_onnx.py`` exports)."""
+        mask_logits = F.interpolate(outputs.mask_logits[-1], size=size,
+                                    mode='bilinear', align_corners=False)
         test_cfg = test_cfg or {}
         mode = test_cfg.get('semantic_inference', 'probabilistic')
         if mode not in SEMANTIC_INFERENCE:

@@ -95,8 +95,13 @@ class MaskFormerPanoptic(BaseDetector):
                 self.test_cfg['object_mask_threshold'],
                 self.test_cfg['overlap_threshold'],
                 self.test_cfg.get('label_ids_to_fuse'))
+            # mmdet's id map (what its metric and visualizer read), and the
+            # official one with its segments_info (what the inferencer
+            # returns)
             sample.pred_panoptic_seg = PixelData(
-                sem_seg=self.to_mmdet_panoptic(result)[None])
+                sem_seg=self.to_mmdet_panoptic(result)[None],
+                panoptic_seg=result.panoptic_seg[None],
+                metainfo=dict(segments_info=result.segments_info))
             if self.test_cfg.get('semantic_on', False):
                 scores = probabilistic_semantic_inference(cls_logits[b],
                                                           logits)
