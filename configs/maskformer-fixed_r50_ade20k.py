@@ -6,4 +6,4 @@ model = dict(
     decode_head=dict(
         transformer_decoder=dict(num_queries=150),
         criterion=dict(
-            assigner=dict(_delete_=True, type='FixedMatchingAssigner'))))
+            assigner=dict(_delete_=True, type='mmmaskformer.FixedMatchingAssigner'))))

@@ -20,7 +20,6 @@ data_preprocessor = dict(
     size=crop_size,
     test_cfg=dict(size_divisor=32))
 model = dict(
-    _scope_='mmmaskformer',  # nested builds (e.g. by SegTTAModel) stay ours
     type='EncoderDecoder',
     data_preprocessor=data_preprocessor,
     backbone=dict(
@@ -36,13 +35,13 @@ model = dict(
         norm_eval=False,
         style='pytorch'),
     decode_head=dict(
-        type='MaskFormerHead',
+        type='mmmaskformer.MaskFormerHead',
         num_classes=num_classes,
         in_channels=[16, 32, 64, 128],
         ignore_index=255,
-        pixel_decoder=dict(type='FPNPixelDecoder', conv_dim=64, mask_dim=64),
+        pixel_decoder=dict(type='mmmaskformer.FPNPixelDecoder', conv_dim=64, mask_dim=64),
         transformer_decoder=dict(
-            type='DETRTransformerDecoder',
+            type='mmmaskformer.DETRTransformerDecoder',
             hidden_dim=64,
             num_queries=20,
             num_heads=4,
@@ -54,18 +53,22 @@ model = dict(
     test_cfg=dict(mode='whole', semantic_inference='probabilistic'))
 
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
+    dict(type='mmmaskformer.LoadCheckedImage'),
+    dict(type='mmmaskformer.LoadCheckedAnnotations'),
     dict(type='RandomFlip', prob=0.5),
-    dict(type='PackSegInputs')
+    dict(type='mmmaskformer.AddLabelLists'),
+    dict(type='PackSegInputs',
+         meta_keys=('img_path', 'seg_map_path', 'ori_shape', 'img_shape', 'pad_shape',
+                   'scale_factor', 'flip', 'flip_direction', 'reduce_zero_label',
+                   'seg_labels'))
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
+    dict(type='mmmaskformer.LoadCheckedImage'),
+    dict(type='mmmaskformer.LoadCheckedAnnotations'),
     dict(type='PackSegInputs')
 ]
 tta_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='mmmaskformer.LoadCheckedImage'),
     dict(
         type='TestTimeAug',
         transforms=[[dict(type='Resize', scale_factor=r, keep_ratio=True)
@@ -73,16 +76,16 @@ tta_pipeline = [
                     [
                         dict(type='RandomFlip', prob=0., direction='horizontal'),
                         dict(type='RandomFlip', prob=1., direction='horizontal')
-                    ], [dict(type='LoadAnnotations')],
+                    ], [dict(type='mmmaskformer.LoadCheckedAnnotations')],
                     [dict(type='PackSegInputs')]])
 ]
 train_dataloader = dict(
     batch_size=8,
     num_workers=1,
     persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
+    sampler=dict(type='mmmaskformer.PositionalInfiniteSampler', shuffle=True),
     dataset=dict(
-        type='SyntheticShapesDataset',
+        type='mmmaskformer.SyntheticShapesDataset',
         data_root=data_root,
         data_prefix=dict(img_path='img_dir/train', seg_map_path='ann_dir/train'),
         pipeline=train_pipeline))
@@ -92,36 +95,36 @@ val_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type='SyntheticShapesDataset',
+        type='mmmaskformer.SyntheticShapesDataset',
         data_root=data_root,
         data_prefix=dict(img_path='img_dir/val', seg_map_path='ann_dir/val'),
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
+val_evaluator = dict(type='mmmaskformer.WideLabelIoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator
 
 # official recipe (AdamW, no decay on norms/queries, clip 0.01, poly 0.9)
 # with a larger learning rate for a from-scratch run of a few minutes
 optim_wrapper = dict(
-    type='OptimWrapper',
+    type='mmmaskformer.FiniteLossOptimWrapper',
     optimizer=dict(type='AdamW', lr=3e-4, betas=(0.9, 0.999), weight_decay=1e-4),
     clip_grad=dict(max_norm=0.01, norm_type=2),
-    constructor='MaskFormerOptimWrapperConstructor',
+    constructor='mmmaskformer.MaskFormerOptimWrapperConstructor',
     paramwise_cfg=dict(backbone_lr_mult=1.0))
 param_scheduler = [
     dict(type='PolyLR', eta_min=0, power=0.9, begin=0, end=max_iters,
          by_epoch=False)
 ]
 train_cfg = dict(
-    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
+    type='mmmaskformer.ResumableIterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
+val_cfg = dict(type='mmmaskformer.CheckedValLoop')
+test_cfg = dict(type='mmmaskformer.CheckedTestLoop')
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(
-        type='CheckpointHook', by_epoch=False, interval=500, max_keep_ckpts=2),
+        type='mmmaskformer.AtomicCheckpointHook', by_epoch=False, interval=500, max_keep_ckpts=2),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='SegVisualizationHook'))
 randomness = dict(seed=0)

@@ -9,8 +9,7 @@ num_things, num_stuff = 3, 3
 max_iters = 2000
 
 model = dict(
-    _scope_='mmmaskformer',
-    type='MaskFormerPanoptic',
+    type='mmmaskformer.MaskFormerPanoptic',
     num_things=num_things,
     data_preprocessor=dict(
         type='mmdet.DetDataPreprocessor',
@@ -35,12 +34,12 @@ model = dict(
         norm_eval=False,
         style='pytorch'),
     panoptic_head=dict(
-        type='MaskFormerHead',
+        type='mmmaskformer.MaskFormerHead',
         num_classes=num_things + num_stuff,
         in_channels=[16, 32, 64, 128],
         ignore_index=255,
         pixel_decoder=dict(
-            type='TransformerEncoderPixelDecoder',
+            type='mmmaskformer.TransformerEncoderPixelDecoder',
             conv_dim=64,
             mask_dim=64,
             num_encoder_layers=1,
@@ -48,7 +47,7 @@ model = dict(
             dim_feedforward=256,
             dropout=0.0),
         transformer_decoder=dict(
-            type='DETRTransformerDecoder',
+            type='mmmaskformer.DETRTransformerDecoder',
             hidden_dim=64,
             num_queries=20,
             num_heads=4,
@@ -59,19 +58,22 @@ model = dict(
     test_cfg=dict(
         object_mask_threshold=0.8, overlap_threshold=0.8, semantic_on=True))
 
-dataset_type = 'SyntheticShapesPanopticDataset'
+dataset_type = 'mmmaskformer.SyntheticShapesPanopticDataset'
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadPanopticAnnotations'),
-    dict(type='DropCrowdInstances'),
+    dict(type='mmmaskformer.LoadCheckedImage'),
+    dict(type='mmmaskformer.LoadCheckedPanopticAnnotations'),
+    dict(type='mmmaskformer.DropCrowdInstances'),
     dict(type='mmdet.RandomFlip', prob=0.5),
-    dict(type='PackDetInputs')
+    dict(type='mmmaskformer.AddLabelLists'),
+    dict(type='mmdet.PackDetInputs',
+         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor',
+                   'flip', 'flip_direction', 'seg_labels', 'instance_labels'))
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadPanopticAnnotations'),
+    dict(type='mmmaskformer.LoadCheckedImage'),
+    dict(type='mmmaskformer.LoadCheckedPanopticAnnotations'),
     dict(
-        type='PackDetInputs',
+        type='mmdet.PackDetInputs',
         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
                    'scale_factor'))
 ]
@@ -79,7 +81,7 @@ train_dataloader = dict(
     batch_size=8,
     num_workers=1,
     persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
+    sampler=dict(type='mmmaskformer.PositionalInfiniteSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
@@ -110,18 +112,18 @@ val_evaluator = dict(
 test_evaluator = val_evaluator
 
 optim_wrapper = dict(
-    type='OptimWrapper',
+    type='mmmaskformer.FiniteLossOptimWrapper',
     optimizer=dict(type='AdamW', lr=3e-4, betas=(0.9, 0.999), weight_decay=1e-4),
     clip_grad=dict(max_norm=0.01, norm_type=2),
-    constructor='MaskFormerOptimWrapperConstructor',
+    constructor='mmmaskformer.MaskFormerOptimWrapperConstructor',
     paramwise_cfg=dict(backbone_lr_mult=1.0))
 param_scheduler = [
     dict(type='PolyLR', eta_min=0, power=0.9, begin=0, end=max_iters,
          by_epoch=False)
 ]
 train_cfg = dict(
-    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
+    type='mmmaskformer.ResumableIterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
+val_cfg = dict(type='mmmaskformer.CheckedValLoop')
+test_cfg = dict(type='mmmaskformer.CheckedTestLoop')
 default_hooks = dict(checkpoint=dict(interval=500, max_keep_ckpts=2))
 randomness = dict(seed=0)

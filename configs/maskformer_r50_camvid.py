@@ -18,8 +18,8 @@ model = dict(
         init_cfg=None),
     decode_head=dict(num_classes=11))
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
+    dict(type='mmmaskformer.LoadCheckedImage'),
+    dict(type='mmmaskformer.LoadCheckedAnnotations'),
     dict(
         type='RandomChoiceResize',
         scales=[int(360 * x * 0.1) for x in range(5, 21)],
@@ -28,15 +28,19 @@ train_pipeline = [
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=1.0),
     dict(type='PhotoMetricDistortion'),
     dict(type='RandomFlip', prob=0.5),
-    dict(type='PackSegInputs')
+    dict(type='mmmaskformer.AddLabelLists'),
+    dict(type='PackSegInputs',
+         meta_keys=('img_path', 'seg_map_path', 'ori_shape', 'img_shape', 'pad_shape',
+                   'scale_factor', 'flip', 'flip_direction', 'reduce_zero_label',
+                   'seg_labels'))
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
+    dict(type='mmmaskformer.LoadCheckedImage'),
+    dict(type='mmmaskformer.LoadCheckedAnnotations'),
     dict(type='PackSegInputs')
 ]
 tta_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='mmmaskformer.LoadCheckedImage'),
     dict(
         type='TestTimeAug',
         transforms=[[dict(type='Resize', scale_factor=r, keep_ratio=True)
@@ -44,16 +48,16 @@ tta_pipeline = [
                     [
                         dict(type='RandomFlip', prob=0., direction='horizontal'),
                         dict(type='RandomFlip', prob=1., direction='horizontal')
-                    ], [dict(type='LoadAnnotations')],
+                    ], [dict(type='mmmaskformer.LoadCheckedAnnotations')],
                     [dict(type='PackSegInputs')]])
 ]
 train_dataloader = dict(
     batch_size=8,
     num_workers=4,
     persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
+    sampler=dict(type='mmmaskformer.PositionalInfiniteSampler', shuffle=True),
     dataset=dict(
-        type='CamVidDataset',
+        type='mmmaskformer.CamVidDataset',
         data_root=data_root,
         data_prefix=dict(img_path='images/train', seg_map_path='labels/train'),
         pipeline=train_pipeline))
@@ -63,31 +67,31 @@ val_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type='CamVidDataset',
+        type='mmmaskformer.CamVidDataset',
         data_root=data_root,
         data_prefix=dict(img_path='images/val', seg_map_path='labels/val'),
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
+val_evaluator = dict(type='mmmaskformer.WideLabelIoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator
 optim_wrapper = dict(
-    type='OptimWrapper',
+    type='mmmaskformer.FiniteLossOptimWrapper',
     optimizer=dict(type='AdamW', lr=1e-4, betas=(0.9, 0.999),
                    weight_decay=1e-4),
     clip_grad=dict(max_norm=0.01, norm_type=2),
-    constructor='MaskFormerOptimWrapperConstructor',
+    constructor='mmmaskformer.MaskFormerOptimWrapperConstructor',
     paramwise_cfg=dict(backbone_lr_mult=1.0))
 param_scheduler = [
     dict(type='PolyLR', eta_min=0, power=0.9, begin=0, end=max_iters,
          by_epoch=False)
 ]
 train_cfg = dict(
-    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
+    type='mmmaskformer.ResumableIterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
+val_cfg = dict(type='mmmaskformer.CheckedValLoop')
+test_cfg = dict(type='mmmaskformer.CheckedTestLoop')
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     checkpoint=dict(
-        type='CheckpointHook', by_epoch=False, interval=max_iters,
+        type='mmmaskformer.AtomicCheckpointHook', by_epoch=False, interval=max_iters,
         max_keep_ckpts=1))
 randomness = dict(seed=0)

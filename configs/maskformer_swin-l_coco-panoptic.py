@@ -12,9 +12,9 @@ _base_ = [
 max_size = 1000  # official MAX_SIZE_TRAIN for Swin-L
 short_edges = [(max_size, s) for s in range(480, 801, 32)]
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadPanopticAnnotations'),
-    dict(type='DropCrowdInstances'),
+    dict(type='mmmaskformer.LoadCheckedImage'),
+    dict(type='mmmaskformer.LoadCheckedPanopticAnnotations'),
+    dict(type='mmmaskformer.DropCrowdInstances'),
     dict(type='mmdet.RandomFlip', prob=0.5),
     dict(
         type='RandomChoice',
@@ -34,6 +34,9 @@ train_pipeline = [
                         dict(type='RandomChoiceResize', scales=short_edges,
                              resize_type='mmdet.Resize', keep_ratio=True)
                     ]]),
-    dict(type='PackDetInputs')
+    dict(type='mmmaskformer.AddLabelLists'),
+    dict(type='mmdet.PackDetInputs',
+         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor',
+                   'flip', 'flip_direction', 'seg_labels', 'instance_labels'))
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

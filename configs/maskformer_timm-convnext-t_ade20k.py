@@ -10,10 +10,10 @@ _base_ = [
     './_base_/schedules/schedule_160k_adamw_swin.py',
 ]
 model = dict(
-    type='MaskFormerEncoderDecoder',
+    type='mmmaskformer.MaskFormerEncoderDecoder',
     backbone=dict(
         _delete_=True,
-        type='TimmBackbone',
+        type='mmmaskformer.TimmBackbone',
         model_name='convnext_tiny',
         drop_path_rate=0.3,
         checkpoint_path=''),

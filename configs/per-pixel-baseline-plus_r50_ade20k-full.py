@@ -4,15 +4,15 @@ _base_ = ['./maskformer_r50_ade20k-full.py']
 model = dict(
     decode_head=dict(
         _delete_=True,
-        type='PerPixelBaselinePlusHead',
+        type='mmmaskformer.PerPixelBaselinePlusHead',
         num_classes=847,
         in_channels=[256, 512, 1024, 2048],
         ignore_index=65535,
         deep_supervision=True,
-        pixel_decoder=dict(type='FPNPixelDecoder', conv_dim=256,
+        pixel_decoder=dict(type='mmmaskformer.FPNPixelDecoder', conv_dim=256,
                            mask_dim=256),
         transformer_decoder=dict(
-            type='DETRTransformerDecoder',
+            type='mmmaskformer.DETRTransformerDecoder',
             hidden_dim=256,
             num_heads=8,
             dim_feedforward=2048,

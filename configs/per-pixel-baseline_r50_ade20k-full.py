@@ -4,9 +4,9 @@ _base_ = ['./maskformer_r50_ade20k-full.py']
 model = dict(
     decode_head=dict(
         _delete_=True,
-        type='PerPixelBaselineHead',
+        type='mmmaskformer.PerPixelBaselineHead',
         num_classes=847,
         in_channels=[256, 512, 1024, 2048],
         ignore_index=65535,
-        pixel_decoder=dict(type='FPNPixelDecoder', conv_dim=256,
+        pixel_decoder=dict(type='mmmaskformer.FPNPixelDecoder', conv_dim=256,
                            mask_dim=256)))

@@ -5,9 +5,9 @@ _base_ = ['./maskformer_r50_ade20k.py']
 model = dict(
     decode_head=dict(
         _delete_=True,
-        type='PerPixelBaselineHead',
+        type='mmmaskformer.PerPixelBaselineHead',
         num_classes=150,
         in_channels=[256, 512, 1024, 2048],
         ignore_index=255,
-        pixel_decoder=dict(type='FPNPixelDecoder', conv_dim=256,
+        pixel_decoder=dict(type='mmmaskformer.FPNPixelDecoder', conv_dim=256,
                            mask_dim=256)))

@@ -60,22 +60,3 @@ class PanopticResult(NamedTuple):
     panoptic_seg: torch.Tensor  # (H, W) int32, 0 = void, ids from 1
     segments_info: List[dict]  # {'id', 'isthing', 'category_id'}
     scores: Optional[torch.Tensor] = None
-
-
-def coco_rle(mask) -> dict:
-    """COCO RLE of one (H, W) binary mask, JSON-ready (``counts`` as str)."""
-    import numpy as np
-    from pycocotools import mask as mask_utils
-    rle = mask_utils.encode(np.asfortranarray(np.asarray(mask, np.uint8)))
-    rle['counts'] = rle['counts'].decode('ascii')
-    return rle
-
-
-def labels_present(sample, label_map: torch.Tensor) -> list:
-    """The label values in ``label_map`` (H, W) of a data sample, as a host
-    list: the ``seg_labels`` our ``PackSegInputs``/``PackDetInputs`` packed
-    on the CPU (no device sync), else ``torch.unique`` on the device."""
-    present = sample.metainfo.get('seg_labels')
-    if present is None:
-        present = torch.unique(label_map).tolist()  # syncs
-    return present

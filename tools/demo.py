@@ -99,7 +99,7 @@ def whole_image_ap(data_root: str) -> float:
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
 
-    from mmmaskformer.structures import coco_rle
+    from mmmaskformer.utils.rle import coco_rle
     with contextlib.redirect_stdout(io.StringIO()):
         gt = COCO(osp.join(data_root, 'annotations', 'instances_val.json'))
         results = []

@@ -18,7 +18,7 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import mmmaskformer  # noqa: E402,F401
-from mmmaskformer.engine import CheckpointError  # noqa: E402
+from mmmaskformer.errors import CheckpointError  # noqa: E402
 from mmmaskformer.registry import RUNNERS  # noqa: E402
 from mmmaskformer.utils.dist import finalize_process_group  # noqa: E402
 from mmmaskformer.utils.tool_config import (load_tool_config,  # noqa: E402

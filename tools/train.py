@@ -17,7 +17,7 @@ from mmengine.logging import print_log  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import mmmaskformer  # noqa: E402,F401  (registers modules, checkpoint loading)
-from mmmaskformer.engine import CheckpointError  # noqa: E402
+from mmmaskformer.errors import CheckpointError  # noqa: E402
 from mmmaskformer.registry import RUNNERS  # noqa: E402
 from mmmaskformer.utils.checkpoint import (checkpoint_problem,  # noqa: E402
                                            find_resumable_checkpoint)
@@ -61,18 +61,21 @@ def setup_cfg(args) -> Config:
                            args.work_dir)
     if args.amp:
         optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-        if optim_wrapper == 'AmpOptimWrapper':
+        amp_of = {'OptimWrapper': 'AmpOptimWrapper',
+                  'mmmaskformer.FiniteLossOptimWrapper':
+                  'mmmaskformer.FiniteLossAmpOptimWrapper'}
+        if optim_wrapper in amp_of.values():
             print_log('AMP training is already enabled in your config.',
                       logger='current', level=logging.WARNING)
         else:
-            assert optim_wrapper == 'OptimWrapper', (
+            assert optim_wrapper in amp_of, (
                 '`--amp` is only supported when the optimizer wrapper type is '
-                f'`OptimWrapper` but got {optim_wrapper}.')
+                f'one of {sorted(amp_of)} but got {optim_wrapper}.')
             if not torch.cuda.is_available():
                 raise SystemExit(
                     '--amp needs a GPU: mmengine\'s AmpOptimWrapper runs on '
                     'CUDA/NPU/MLU/MUSA only. Train without --amp on the CPU.')
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.type = amp_of[optim_wrapper]
             cfg.optim_wrapper.loss_scale = 'dynamic'
     if args.resume == 'auto':
         # the newest *complete* checkpoint of the work dir (not

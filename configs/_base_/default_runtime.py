@@ -20,4 +20,4 @@ resume = False
 # --tta: the official merge (mean of the probabilistic score maps; mmseg's
 # SegTTAModel averages their softmax). The TTA model builds the wrapped model
 # itself: in our scope, `MaskFormerHead` can never resolve to mmseg's/mmdet's.
-tta_model = dict(type='MaskFormerTTAModel', _scope_='mmmaskformer')
+tta_model = dict(type='mmmaskformer.MaskFormerTTAModel')

@@ -44,7 +44,7 @@ import numpy as np
 from mmengine.infer import BaseInferencer
 
 from mmmaskformer.registry import INFERENCERS, SCOPE
-from mmmaskformer.structures import coco_rle
+from mmmaskformer.utils.rle import coco_rle
 
 TASKS = ('semantic', 'panoptic', 'instance')
 # the package's .mim/configs (copies in a wheel, a link in an editable
@@ -53,8 +53,11 @@ _PACKAGE = osp.dirname(osp.dirname(osp.realpath(__file__)))
 _MIM_CONFIGS = osp.join(_PACKAGE, '.mim', 'configs')
 CONFIG_DIR = _MIM_CONFIGS if osp.isdir(_MIM_CONFIGS) else osp.join(
     osp.dirname(_PACKAGE), 'configs')
-_ANNOTATION_LOADERS = ('LoadAnnotations', 'LoadPanopticAnnotations',
-                       'mmdet.LoadPanopticAnnotations', 'DropCrowdInstances')
+_ANNOTATION_LOADERS = ('LoadAnnotations', 'mmdet.LoadPanopticAnnotations',
+                       'mmmaskformer.LoadCheckedAnnotations',
+                       'mmmaskformer.LoadCheckedPanopticAnnotations',
+                       'mmmaskformer.DropCrowdInstances')
+_IMAGE_LOADERS = ('LoadImageFromFile', 'mmmaskformer.LoadCheckedImage')
 
 
 def _rle(masks) -> list:
@@ -98,7 +101,7 @@ class MaskFormerInferencer(BaseInferencer):
         for step in copy.deepcopy(cfg.test_dataloader.dataset.pipeline):
             if step['type'] in _ANNOTATION_LOADERS:
                 continue
-            if step['type'] == 'LoadImageFromFile':
+            if step['type'] in _IMAGE_LOADERS:
                 step = dict(type='mmdet.InferencerLoader')
             if 'meta_keys' in step:  # no image id for a user's photo
                 step['meta_keys'] = tuple(k for k in step['meta_keys']

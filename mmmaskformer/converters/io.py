@@ -14,7 +14,7 @@ import pickle
 
 import numpy as np
 
-from mmmaskformer.engine.errors import CheckpointError
+from mmmaskformer.errors import CheckpointError
 from mmmaskformer.utils.checkpoint import safe_load
 
 _ALLOWED = {

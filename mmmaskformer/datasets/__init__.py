@@ -1,18 +1,18 @@
 from .ade20k_full import (ADE20KFullDataset, ade20k_full_categories,
                           ade_id_to_train_id)
 from .camvid import CamVidDataset
-from .coco_panoptic import CocoPanopticDataset
+from .coco_panoptic import CheckedCocoPanopticDataset
 from .synthetic import generate_synthetic_dataset, make_sample
 from .synthetic_dataset import SyntheticShapesDataset
 from .synthetic_panoptic_dataset import SyntheticShapesPanopticDataset
-from .transforms import (DropCrowdInstances, LoadAnnotations,
-                         LoadImageFromFile, LoadPanopticAnnotations,
-                         PackDetInputs, PackSegInputs)
+from .transforms import (AddLabelLists, DropCrowdInstances,
+                         LoadCheckedAnnotations, LoadCheckedImage,
+                         LoadCheckedPanopticAnnotations)
 
 __all__ = [
     'ADE20KFullDataset', 'ade20k_full_categories', 'ade_id_to_train_id',
-    'CamVidDataset', 'CocoPanopticDataset', 'LoadImageFromFile',
-    'LoadPanopticAnnotations', 'PackDetInputs', 'PackSegInputs',
+    'CamVidDataset', 'CheckedCocoPanopticDataset', 'LoadCheckedImage',
+    'LoadCheckedPanopticAnnotations', 'AddLabelLists',
     'generate_synthetic_dataset', 'make_sample', 'SyntheticShapesDataset',
-    'SyntheticShapesPanopticDataset', 'DropCrowdInstances', 'LoadAnnotations'
+    'SyntheticShapesPanopticDataset', 'DropCrowdInstances', 'LoadCheckedAnnotations'
 ]

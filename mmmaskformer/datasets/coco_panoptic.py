@@ -16,7 +16,7 @@ from mmmaskformer.registry import DATASETS
 
 
 @DATASETS.register_module()
-class CocoPanopticDataset(MMDetCocoPanopticDataset):
+class CheckedCocoPanopticDataset(MMDetCocoPanopticDataset):
     """See the module docstring; arguments are mmdet's."""
 
     def parse_data_info(self, raw_data_info: dict) -> dict:

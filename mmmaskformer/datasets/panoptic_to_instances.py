@@ -15,7 +15,7 @@ from typing import Optional
 from mmengine.utils import ProgressBar
 from panopticapi.utils import rgb2id
 
-from mmmaskformer.structures import coco_rle
+from mmmaskformer.utils.rle import coco_rle
 
 
 def panoptic_to_instances(panoptic_json: str, panoptic_dir: str,
@@ -26,7 +26,7 @@ def panoptic_to_instances(panoptic_json: str, panoptic_dir: str,
     import mmcv
     from pycocotools import mask as mask_utils
 
-    from mmmaskformer.engine.checkpoint_hook import atomic_write_text
+    from mmmaskformer.utils.io import atomic_write_text
     with open(panoptic_json) as f:
         panoptic = json.load(f)
     things = [c for c in panoptic['categories'] if c.get('isthing', 1)]

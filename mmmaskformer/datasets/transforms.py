@@ -27,9 +27,7 @@ from mmcv.transforms import LoadImageFromFile as MMCVLoadImageFromFile
 from mmdet.datasets.transforms import \
     LoadPanopticAnnotations as MMDetLoadPanopticAnnotations
 from mmengine import fileio
-from mmdet.datasets.transforms import PackDetInputs as MMDetPackDetInputs
 from mmseg.datasets.transforms import LoadAnnotations as MMSegLoadAnnotations
-from mmseg.datasets.transforms import PackSegInputs as MMSegPackSegInputs
 
 from mmmaskformer.registry import TRANSFORMS
 
@@ -83,7 +81,7 @@ def check_size(label: np.ndarray, results: dict, path: str) -> None:
 
 
 @TRANSFORMS.register_module()
-class LoadImageFromFile(MMCVLoadImageFromFile):
+class LoadCheckedImage(MMCVLoadImageFromFile):
     """mmcv's ``LoadImageFromFile`` that names the file and the problem."""
 
     def transform(self, results: dict) -> Optional[dict]:
@@ -127,7 +125,7 @@ def as_label_map(seg: np.ndarray, path: str) -> np.ndarray:
 
 
 @TRANSFORMS.register_module()
-class LoadAnnotations(MMSegLoadAnnotations):
+class LoadCheckedAnnotations(MMSegLoadAnnotations):
     """mmseg's ``LoadAnnotations`` (same arguments and output) that checks
     the label map (see the module docstring) and keeps 16-bit labels."""
 
@@ -181,7 +179,7 @@ class LoadAnnotations(MMSegLoadAnnotations):
 
 
 @TRANSFORMS.register_module()
-class LoadPanopticAnnotations(MMDetLoadPanopticAnnotations):
+class LoadCheckedPanopticAnnotations(MMDetLoadPanopticAnnotations):
     """mmdet's ``LoadPanopticAnnotations`` (same arguments and output) that
     checks the PNG against its ``segments_info`` (module docstring)."""
 
@@ -253,42 +251,24 @@ class DropCrowdInstances(BaseTransform):
         return results
 
 
-def _host_label_lists(results: dict) -> None:
-    """Which labels a sample holds, computed on the CPU in the data
-    pipeline (after every augmentation), so that the model can build its
+@TRANSFORMS.register_module()
+class AddLabelLists(BaseTransform):
+    """Which labels a sample holds, as host lists, for sync-free targets.
+
+    Put it right before the stock ``PackSegInputs`` / ``mmdet.PackDetInputs``
+    (after every augmentation) and name its keys in their ``meta_keys``:
+    ``seg_labels`` (the values present in ``gt_seg_map``) and
+    ``instance_labels`` (``gt_bboxes_labels``). The model then builds its
     mask targets without a device-to-host sync (``unique``, boolean
-    indexing) on the training step."""
-    seg = results.get('gt_seg_map')
-    if seg is not None:
-        results['seg_labels'] = np.unique(seg).tolist()
-    labels = results.get('gt_bboxes_labels')
-    if labels is not None:
-        results['instance_labels'] = np.asarray(labels).tolist()
-
-
-@TRANSFORMS.register_module()
-class PackSegInputs(MMSegPackSegInputs):
-    """mmseg's ``PackSegInputs`` that also packs ``seg_labels`` (the values
-    present in ``gt_seg_map``) into the metainfo, for sync-free targets."""
-
-    def __init__(self, meta_keys=MMSegPackSegInputs.__init__.__defaults__[0]):
-        super().__init__(meta_keys=tuple(meta_keys) + ('seg_labels', ))
+    indexing) on the training step; without them it falls back to
+    ``torch.unique`` on the device (same targets).
+    """
 
     def transform(self, results: dict) -> dict:
-        _host_label_lists(results)
-        return super().transform(results)
-
-
-@TRANSFORMS.register_module()
-class PackDetInputs(MMDetPackDetInputs):
-    """mmdet's ``PackDetInputs`` that also packs ``seg_labels`` and
-    ``instance_labels`` (host lists) into the metainfo, for sync-free
-    panoptic targets."""
-
-    def __init__(self, meta_keys=MMDetPackDetInputs.__init__.__defaults__[0]):
-        super().__init__(meta_keys=tuple(meta_keys) +
-                         ('seg_labels', 'instance_labels'))
-
-    def transform(self, results: dict) -> dict:
-        _host_label_lists(results)
-        return super().transform(results)
+        seg = results.get('gt_seg_map')
+        if seg is not None:
+            results['seg_labels'] = np.unique(seg).tolist()
+        labels = results.get('gt_bboxes_labels')
+        if labels is not None:
+            results['instance_labels'] = np.asarray(labels).tolist()
+        return results

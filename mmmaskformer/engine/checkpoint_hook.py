@@ -22,26 +22,10 @@ from mmengine.fileio import LocalBackend
 from mmengine.hooks import CheckpointHook as MMEngineCheckpointHook
 
 from mmmaskformer.registry import HOOKS
+from mmmaskformer.utils.io import atomic_write_text
 from .rng import capture_rng_state
 
 RESUME_STATE = 'resume_state'
-
-
-def atomic_write_text(path: str, text: str) -> None:
-    tmp = f'{path}.tmp'
-    with open(tmp, 'w') as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def atomic_save(obj, path: str) -> None:
-    """``torch.save`` to ``path.tmp``, then rename: never a partial file."""
-    import torch
-    tmp = f'{path}.tmp'
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
 
 
 def resume_state_of(runner) -> dict:
@@ -54,7 +38,7 @@ def resume_state_of(runner) -> dict:
 
 
 @HOOKS.register_module()
-class CheckpointHook(MMEngineCheckpointHook):
+class AtomicCheckpointHook(MMEngineCheckpointHook):
     """See the module docstring; arguments are mmengine's."""
 
     def _local(self) -> bool:

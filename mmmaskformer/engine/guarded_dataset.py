@@ -22,7 +22,7 @@ import numpy as np
 from mmengine.logging import print_log
 
 from mmmaskformer.registry import DATASETS
-from .errors import BadSampleError
+from mmmaskformer.errors import BadSampleError
 from .rng import preserved_rng, sample_seed, seed_everything
 
 SKIPPED_KEY = '_skipped_samples'

@@ -32,14 +32,14 @@ from mmengine.runner.loops import _InfiniteDataloaderIterator
 
 from mmmaskformer.registry import LOOPS
 from .checkpoint_hook import RESUME_STATE
-from .errors import BadSampleError
+from mmmaskformer.errors import BadSampleError
 from .guarded_dataset import POLICIES, SKIPPED_KEY
 from .rng import preserved_rng, restore_rng_state
-from .sampler import InfiniteSampler
+from .sampler import PositionalInfiniteSampler
 
 
 def guard_dataloader_cfg(dataloader, bad_sample: str, seed: Optional[int]):
-    """Wrap the dataset config in ``SampleGuard``; our InfiniteSampler."""
+    """Wrap the dataset config in ``SampleGuard``."""
     if not isinstance(dataloader, dict):
         return dataloader
     if bad_sample not in POLICIES:
@@ -52,12 +52,6 @@ def guard_dataloader_cfg(dataloader, bad_sample: str, seed: Optional[int]):
         dataloader['dataset'] = dict(type='mmmaskformer.SampleGuard',
                                      dataset=dataset, bad_sample=bad_sample,
                                      seed=seed)
-    sampler = dataloader.get('sampler')
-    # 'InfiniteSampler' -> ours; an explicit 'mmengine.InfiniteSampler' opts
-    # out (mmengine's order and replay on resume, no per-sample seeds)
-    if isinstance(sampler, dict) and sampler.get('type') in (
-            'InfiniteSampler', InfiniteSampler):
-        sampler['type'] = 'mmmaskformer.InfiniteSampler'
     return dataloader
 
 
@@ -69,7 +63,7 @@ def _next_batch(iterator):
 
 
 @LOOPS.register_module()
-class IterBasedTrainLoop(MMEngineIterBasedTrainLoop):
+class ResumableIterBasedTrainLoop(MMEngineIterBasedTrainLoop):
     """See the module docstring. Extra arguments:
 
     Args:
@@ -96,10 +90,10 @@ class IterBasedTrainLoop(MMEngineIterBasedTrainLoop):
     @property
     def sampler(self):
         sampler = getattr(self.dataloader, 'sampler', None)
-        if not isinstance(sampler, InfiniteSampler):
+        if not isinstance(sampler, PositionalInfiniteSampler):
             sampler = getattr(getattr(self.dataloader, 'batch_sampler', None),
                               'sampler', None)
-        return sampler if isinstance(sampler, InfiniteSampler) else None
+        return sampler if isinstance(sampler, PositionalInfiniteSampler) else None
 
     @property
     def global_batch_size(self) -> int:
@@ -206,10 +200,10 @@ class _GuardedEvalMixin:
 
 
 @LOOPS.register_module()
-class ValLoop(_GuardedEvalMixin, MMEngineValLoop):
+class CheckedValLoop(_GuardedEvalMixin, MMEngineValLoop):
     """mmengine's ``ValLoop`` that stops at the first bad sample."""
 
 
 @LOOPS.register_module()
-class TestLoop(_GuardedEvalMixin, MMEngineTestLoop):
+class CheckedTestLoop(_GuardedEvalMixin, MMEngineTestLoop):
     """mmengine's ``TestLoop`` that stops at the first bad sample."""

@@ -29,7 +29,7 @@ from mmengine.optim import AmpOptimWrapper as MMEngineAmpOptimWrapper
 from mmengine.optim import OptimWrapper as MMEngineOptimWrapper
 
 from mmmaskformer.registry import OPTIM_WRAPPERS
-from .errors import NonFiniteLossError
+from mmmaskformer.errors import NonFiniteLossError
 
 ACTIONS = ('error', 'skip')
 
@@ -126,7 +126,7 @@ class NonFiniteGuard:
 
 
 @OPTIM_WRAPPERS.register_module()
-class OptimWrapper(NonFiniteGuard, MMEngineOptimWrapper):
+class FiniteLossOptimWrapper(NonFiniteGuard, MMEngineOptimWrapper):
     """mmengine's ``OptimWrapper`` + ``nonfinite_loss`` ('error' | 'skip')
     and ``max_nonfinite_skips`` (5)."""
 
@@ -142,7 +142,7 @@ class OptimWrapper(NonFiniteGuard, MMEngineOptimWrapper):
 
 
 @OPTIM_WRAPPERS.register_module()
-class AmpOptimWrapper(NonFiniteGuard, MMEngineAmpOptimWrapper):
+class FiniteLossAmpOptimWrapper(NonFiniteGuard, MMEngineAmpOptimWrapper):
     """mmengine's ``AmpOptimWrapper`` with the same guard."""
 
     def __init__(self, *args, nonfinite_loss: str = 'error',

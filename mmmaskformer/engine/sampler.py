@@ -41,7 +41,7 @@ class SampleIndex(int):
 
 
 @DATA_SAMPLERS.register_module()
-class InfiniteSampler(MMEngineInfiniteSampler):
+class PositionalInfiniteSampler(MMEngineInfiniteSampler):
     """mmengine's ``InfiniteSampler`` (same arguments and order) that can
     start at a global position and yields :class:`SampleIndex`.
 

@@ -1,7 +1,7 @@
-from .iou_metric import IoUMetric, save_label_map
+from .iou_metric import WideLabelIoUMetric, save_label_map
 from .pq_stuff_metric import PQStMetric, pq_from_stats, pq_stuff_stats
 
 __all__ = [
-    'IoUMetric', 'PQStMetric', 'pq_from_stats', 'pq_stuff_stats',
+    'WideLabelIoUMetric', 'PQStMetric', 'pq_from_stats', 'pq_stuff_stats',
     'save_label_map'
 ]

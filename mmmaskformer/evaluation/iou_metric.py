@@ -21,7 +21,7 @@ def save_label_map(mask: np.ndarray, path: str) -> None:
 
 
 @METRICS.register_module()
-class IoUMetric(MMSegIoUMetric):
+class WideLabelIoUMetric(MMSegIoUMetric):
     """See the module docstring; arguments are mmseg's."""
 
     def process(self, data_batch: dict, data_samples) -> None:

@@ -6,7 +6,7 @@ unpickler refuses by default. We re-register mmengine's loader for local
 files so that it loads with ``weights_only=True`` and an allow-list of
 exactly those types (plus numpy dtypes and scalars, and the buffer's
 statistics methods by name). Anything else is
-refused with :class:`~mmmaskformer.engine.errors.CheckpointError` naming the
+refused with :class:`~mmmaskformer.errors.CheckpointError` naming the
 file and the type; ``tools/misc/trust_checkpoint.py`` converts a checkpoint
 you trust into the safe form. Remote schemes are untouched.
 """
@@ -22,7 +22,7 @@ import torch
 from mmengine.logging import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
 
-from mmmaskformer.engine.errors import CheckpointError
+from mmmaskformer.errors import CheckpointError
 
 CONVERT_HINT = ('If you trust the file, convert it with `python '
                 'tools/misc/trust_checkpoint.py {file} OUT.pth` and load OUT.pth.')

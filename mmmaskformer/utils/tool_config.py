@@ -55,7 +55,7 @@ def stops_with_one_message(log: bool = False):
     the tool with one ``ERROR (...)`` line on stderr and exit status 1, no
     traceback (README: Reliability); ``log`` also writes it to the run's
     log."""
-    from mmmaskformer.engine.errors import RunStopped
+    from mmmaskformer.errors import RunStopped
     try:
         yield
     except RunStopped as e:

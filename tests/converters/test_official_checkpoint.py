@@ -104,7 +104,7 @@ def test_pkl_is_read_without_running_code(tmp_path):
     """A .pkl whose unpickling would run a command is refused by default;
     the real arrays-only file above converts without --trust-pickle."""
     from mmmaskformer.converters.io import load_official
-    from mmmaskformer.engine import CheckpointError
+    from mmmaskformer.errors import CheckpointError
     marker = tmp_path / 'pwned'
     src = tmp_path / 'evil.pkl'
     with open(src, 'wb') as f:

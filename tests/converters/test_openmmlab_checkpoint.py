@@ -10,7 +10,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import mmmaskformer  # noqa: F401
-from mmmaskformer.engine.errors import CheckpointError
+from mmmaskformer.errors import CheckpointError
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.join(REPO, 'tools'))

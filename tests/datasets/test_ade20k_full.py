@@ -127,8 +127,8 @@ model = dict(
     data_preprocessor=dict(seg_pad_val=65535),
     decode_head=dict(num_classes=847, ignore_index=65535))
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
+    dict(type='mmmaskformer.LoadCheckedImage'),
+    dict(type='mmmaskformer.LoadCheckedAnnotations'),
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=1.0,
          ignore_index=65535),
     dict(type='Pad', size=crop_size, pad_val=dict(img=128, seg=65535)),
@@ -136,8 +136,8 @@ train_pipeline = [
     dict(type='PackSegInputs')
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
+    dict(type='mmmaskformer.LoadCheckedImage'),
+    dict(type='mmmaskformer.LoadCheckedAnnotations'),
     dict(type='PackSegInputs')
 ]
 train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
@@ -151,7 +151,7 @@ val_dataloader = dict(num_workers=0, persistent_workers=False,
                          seg_map_path='annotations_detectron2/validation'),
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'],
+val_evaluator = dict(type='mmmaskformer.WideLabelIoUMetric', iou_metrics=['mIoU'],
                      ignore_index=65535)
 test_evaluator = val_evaluator
 train_cfg = dict(max_iters=3, val_interval=3)

@@ -11,8 +11,8 @@ from mmmaskformer.datasets import make_sample
 
 def pipeline():
     init_default_scope('mmmaskformer')
-    return Compose([dict(type='LoadImageFromFile'),
-                    dict(type='LoadAnnotations'),
+    return Compose([dict(type='mmmaskformer.LoadCheckedImage'),
+                    dict(type='mmmaskformer.LoadCheckedAnnotations'),
                     dict(type='PackSegInputs')])
 
 

@@ -15,8 +15,8 @@ def test_camvid_unlabelled_is_ignored(shared):
     ds = CamVidDataset(
         data_root=root,
         data_prefix=dict(img_path='images/val', seg_map_path='labels/val'),
-        pipeline=[dict(type='LoadImageFromFile'),
-                  dict(type='LoadAnnotations'),
+        pipeline=[dict(type='mmmaskformer.LoadCheckedImage'),
+                  dict(type='mmmaskformer.LoadCheckedAnnotations'),
                   dict(type='PackSegInputs')])
     assert len(ds) == 101
     assert len(ds.metainfo['classes']) == 11

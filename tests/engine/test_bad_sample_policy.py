@@ -166,8 +166,8 @@ CROP_CONFIG = '''
 _base_ = ['{tiny}']
 crop_size = (64, 64)
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
+    dict(type='mmmaskformer.LoadCheckedImage'),
+    dict(type='mmmaskformer.LoadCheckedAnnotations'),
     dict(type='RandomResize', scale=(64, 64), ratio_range=(0.9, 1.1),
          keep_ratio=True),
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=1.0),

@@ -8,9 +8,9 @@ from torch import nn
 
 import mmmaskformer  # noqa: F401
 from mmmaskformer.datasets import generate_synthetic_dataset
-from mmmaskformer.engine import NonFiniteLossError, OptimWrapper
+from mmmaskformer.engine import NonFiniteLossError, FiniteLossOptimWrapper
 from mmmaskformer.models.assigners.hungarian_assigner import \
-    HungarianAssigner
+    MaskFormerHungarianAssigner
 from mmmaskformer.models.losses.set_criterion import SetCriterion
 from mmmaskformer.structures import MaskTargets
 from tool_helpers import TINY, data_options, run_tool, stopped_cleanly
@@ -35,7 +35,7 @@ def _step(wrapper, model, x):
 
 def test_guard_raises_naming_the_term():
     model = _Model()
-    wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+    wrapper = FiniteLossOptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
     _step(wrapper, model, torch.ones(1, 2))
     before = [p.detach().clone() for p in model.parameters()]
     with pytest.raises(NonFiniteLossError, match=r'loss_b=nan'):
@@ -45,7 +45,7 @@ def test_guard_raises_naming_the_term():
 
 def test_guard_skips_steps_then_stops():
     model = _Model()
-    wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1),
+    wrapper = FiniteLossOptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1),
                            nonfinite_loss='skip', max_nonfinite_skips=2)
     before = [p.detach().clone() for p in model.parameters()]
     bad = torch.tensor([[1.0, float('inf')]])
@@ -141,7 +141,7 @@ def test_matching_is_float32_and_exact_under_bf16_autocast():
     assert _gap(exact) > 1e-5  # float32 prefers (0->0, 1->1)
     assert _gap(naive) <= 0  # bf16 cannot tell the assignments apart
 
-    assigner = HungarianAssigner()
+    assigner = MaskFormerHungarianAssigner()
     ref_costs = assigner.cost_matrices(cls_logits, mask_logits, targets)
     ref = assigner.assign(cls_logits, mask_logits, targets)
     with torch.autocast('cpu', dtype=torch.bfloat16):

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from mmengine.dataset import InfiniteSampler as MMEngineInfiniteSampler
 
-from mmmaskformer.engine import (InfiniteSampler, SampleIndex,
+from mmmaskformer.engine import (PositionalInfiniteSampler, SampleIndex,
                                  capture_rng_state, restore_rng_state,
                                  sample_seed)
 
@@ -14,7 +14,7 @@ from mmmaskformer.engine import (InfiniteSampler, SampleIndex,
 def ranks(world_size, start=0, n=12, size=10, seed=3):
     out = []
     for rank in range(world_size):
-        s = InfiniteSampler(list(range(size)), shuffle=True, seed=seed)
+        s = PositionalInfiniteSampler(list(range(size)), shuffle=True, seed=seed)
         s.rank, s.world_size = rank, world_size
         s.set_start(start)
         out.append(list(itertools.islice(iter(s), n)))

@@ -66,7 +66,7 @@ def build_head(cfg: dict, group: dict) -> MaskFormerHead:
             enforce_input_proj=cfg['enforce_input_project']),
         criterion=dict(
             type='SetCriterion',
-            assigner=dict(type='HungarianAssigner',
+            assigner=dict(type='MaskFormerHungarianAssigner',
                           cost_class=cfg['cost_class'],
                           cost_mask=cfg['cost_mask'],
                           cost_dice=cfg['cost_dice']),

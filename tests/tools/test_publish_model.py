@@ -51,7 +51,7 @@ def test_published_checkpoint_loads_weights_only(tmp_path):
 
 
 def test_not_a_checkpoint_is_named(tmp_path):
-    from mmmaskformer.engine.errors import CheckpointError
+    from mmmaskformer.errors import CheckpointError
     src = tmp_path / 'x.pth'
     torch.save(dict(weights=[1, 2]), src)
     with pytest.raises(CheckpointError, match='no `state_dict`'):

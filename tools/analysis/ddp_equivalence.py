@@ -33,14 +33,14 @@ model = dict(
                   norm_eval=True),
     decode_head=dict(criterion=dict(loss_cls=dict(loss_weight=0.0))))
 optim_wrapper = dict(
-    _delete_=True, type='OptimWrapper',
+    _delete_=True, type='mmmaskformer.FiniteLossOptimWrapper',
     optimizer=dict(type='SGD', lr=0.05, momentum=0.0, weight_decay=0.0))
 '''
 VARIANTS = {
     'ours': [],
-    'mmengine-sampler': ['train_dataloader.sampler.type=mmengine.InfiniteSampler'],
+    'mmengine-sampler': ['train_dataloader.sampler.type=InfiniteSampler'],
     'mmengine-sampler-noflip': [
-        'train_dataloader.sampler.type=mmengine.InfiniteSampler',
+        'train_dataloader.sampler.type=InfiniteSampler',
         'train_dataloader.dataset.pipeline.2.prob=0.0'],
 }
 

@@ -25,7 +25,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
 
 import torch  # noqa: E402
 
-from mmmaskformer.engine.errors import CheckpointError  # noqa: E402
+from mmmaskformer.errors import CheckpointError  # noqa: E402
 from mmmaskformer.utils.checkpoint import safe_load  # noqa: E402
 
 PLAIN = (str, int, float, bool, type(None))

@@ -4,13 +4,13 @@
 # x2.0 of 512 (max 2048), random 512x512 crop, SSD colour jitter, flip, pad
 # to the crop with 128 / 65535. Test: short side 512 (max 2048), single
 # scale; mIoU over the 847 classes ignoring 65535.
-dataset_type = 'ADE20KFullDataset'
+dataset_type = 'mmmaskformer.ADE20KFullDataset'
 data_root = 'data/ADE20K_2021_17_01/'
 crop_size = (512, 512)
 ignore_index = 65535
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
+    dict(type='mmmaskformer.LoadCheckedImage'),
+    dict(type='mmmaskformer.LoadCheckedAnnotations'),
     dict(
         type='RandomChoiceResize',
         scales=[int(512 * x * 0.1) for x in range(5, 21)],
@@ -21,17 +21,21 @@ train_pipeline = [
     dict(type='PhotoMetricDistortion'),
     dict(type='RandomFlip', prob=0.5),
     dict(type='Pad', size=crop_size, pad_val=dict(img=128, seg=ignore_index)),
-    dict(type='PackSegInputs')
+    dict(type='mmmaskformer.AddLabelLists'),
+    dict(type='PackSegInputs',
+         meta_keys=('img_path', 'seg_map_path', 'ori_shape', 'img_shape', 'pad_shape',
+                   'scale_factor', 'flip', 'flip_direction', 'reduce_zero_label',
+                   'seg_labels'))
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='mmmaskformer.LoadCheckedImage'),
     dict(type='ResizeShortestEdge', scale=512, max_size=2048),
-    dict(type='LoadAnnotations'),
+    dict(type='mmmaskformer.LoadCheckedAnnotations'),
     dict(type='PackSegInputs')
 ]
 # official: TEST.AUG is off for ADE20K-Full; --tta uses the ADE20K-150 views
 tta_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=None),
+    dict(type='mmmaskformer.LoadCheckedImage', backend_args=None),
     dict(
         type='TestTimeAug',
         transforms=[[
@@ -41,14 +45,14 @@ tta_pipeline = [
                     [
                         dict(type='RandomFlip', prob=0., direction='horizontal'),
                         dict(type='RandomFlip', prob=1., direction='horizontal')
-                    ], [dict(type='LoadAnnotations')],
+                    ], [dict(type='mmmaskformer.LoadCheckedAnnotations')],
                     [dict(type='PackSegInputs')]])
 ]
 train_dataloader = dict(
     batch_size=2,
     num_workers=4,
     persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
+    sampler=dict(type='mmmaskformer.PositionalInfiniteSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
@@ -67,6 +71,6 @@ val_dataloader = dict(
                          seg_map_path='annotations_detectron2/validation'),
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'],
+val_evaluator = dict(type='mmmaskformer.WideLabelIoUMetric', iou_metrics=['mIoU'],
                      ignore_index=ignore_index)
 test_evaluator = val_evaluator

@@ -10,8 +10,8 @@ dataset_type = 'ADE20KDataset'
 data_root = 'data/ade/ADEChallengeData2016'
 crop_size = (512, 512)
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations', reduce_zero_label=True),
+    dict(type='mmmaskformer.LoadCheckedImage'),
+    dict(type='mmmaskformer.LoadCheckedAnnotations', reduce_zero_label=True),
     dict(
         type='RandomChoiceResize',
         scales=[int(512 * x * 0.1) for x in range(5, 21)],
@@ -23,17 +23,21 @@ train_pipeline = [
     # official: pad to exactly the crop with 128 (image, before
     # normalisation) and the ignore label (labels)
     dict(type='Pad', size=crop_size, pad_val=dict(img=128, seg=255)),
-    dict(type='PackSegInputs')
+    dict(type='mmmaskformer.AddLabelLists'),
+    dict(type='PackSegInputs',
+         meta_keys=('img_path', 'seg_map_path', 'ori_shape', 'img_shape', 'pad_shape',
+                   'scale_factor', 'flip', 'flip_direction', 'reduce_zero_label',
+                   'seg_labels'))
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='mmmaskformer.LoadCheckedImage'),
     dict(type='ResizeShortestEdge', scale=512, max_size=2048),
-    dict(type='LoadAnnotations', reduce_zero_label=True),
+    dict(type='mmmaskformer.LoadCheckedAnnotations', reduce_zero_label=True),
     dict(type='PackSegInputs')
 ]
 # official TEST.AUG: short sides 256..896 (x0.5..x1.75 of 512), max 3584, + flip
 tta_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=None),
+    dict(type='mmmaskformer.LoadCheckedImage', backend_args=None),
     dict(
         type='TestTimeAug',
         transforms=[[
@@ -43,14 +47,14 @@ tta_pipeline = [
                     [
                         dict(type='RandomFlip', prob=0., direction='horizontal'),
                         dict(type='RandomFlip', prob=1., direction='horizontal')
-                    ], [dict(type='LoadAnnotations')],
+                    ], [dict(type='mmmaskformer.LoadCheckedAnnotations')],
                     [dict(type='PackSegInputs')]])
 ]
 train_dataloader = dict(
     batch_size=2,
     num_workers=4,
     persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
+    sampler=dict(type='mmmaskformer.PositionalInfiniteSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
@@ -69,5 +73,5 @@ val_dataloader = dict(
             seg_map_path='annotations/validation'),
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
+val_evaluator = dict(type='mmmaskformer.WideLabelIoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator

@@ -3,8 +3,8 @@
 _base_ = ['./ade20k_maskformer.py']
 crop_size = (640, 640)
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations', reduce_zero_label=True),
+    dict(type='mmmaskformer.LoadCheckedImage'),
+    dict(type='mmmaskformer.LoadCheckedAnnotations', reduce_zero_label=True),
     dict(
         type='RandomChoiceResize',
         scales=[int(640 * x * 0.1) for x in range(5, 21)],
@@ -16,16 +16,20 @@ train_pipeline = [
     # official: pad to exactly the crop with 128 (image, before
     # normalisation) and the ignore label (labels)
     dict(type='Pad', size=crop_size, pad_val=dict(img=128, seg=255)),
-    dict(type='PackSegInputs')
+    dict(type='mmmaskformer.AddLabelLists'),
+    dict(type='PackSegInputs',
+         meta_keys=('img_path', 'seg_map_path', 'ori_shape', 'img_shape', 'pad_shape',
+                   'scale_factor', 'flip', 'flip_direction', 'reduce_zero_label',
+                   'seg_labels'))
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='mmmaskformer.LoadCheckedImage'),
     dict(type='ResizeShortestEdge', scale=640, max_size=2560),
-    dict(type='LoadAnnotations', reduce_zero_label=True),
+    dict(type='mmmaskformer.LoadCheckedAnnotations', reduce_zero_label=True),
     dict(type='PackSegInputs')
 ]
 tta_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=None),
+    dict(type='mmmaskformer.LoadCheckedImage', backend_args=None),
     dict(
         type='TestTimeAug',
         transforms=[[
@@ -35,7 +39,7 @@ tta_pipeline = [
                     [
                         dict(type='RandomFlip', prob=0., direction='horizontal'),
                         dict(type='RandomFlip', prob=1., direction='horizontal')
-                    ], [dict(type='LoadAnnotations')],
+                    ], [dict(type='mmmaskformer.LoadCheckedAnnotations')],
                     [dict(type='PackSegInputs')]])
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

@@ -10,9 +10,9 @@
 data_root = 'data/ade/ADEChallengeData2016/'
 crop_size = (640, 640)
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadPanopticAnnotations'),
-    dict(type='DropCrowdInstances'),
+    dict(type='mmmaskformer.LoadCheckedImage'),
+    dict(type='mmmaskformer.LoadCheckedPanopticAnnotations'),
+    dict(type='mmmaskformer.DropCrowdInstances'),
     dict(
         type='RandomChoiceResize',
         scales=[(2560, int(640 * x * 0.1)) for x in range(5, 21)],
@@ -30,14 +30,17 @@ train_pipeline = [
     # normalisation), semantic label ignore, instance masks 0 (VOID)
     dict(type='mmdet.Pad', size=crop_size,
          pad_val=dict(img=128, seg=255, masks=0)),
-    dict(type='PackDetInputs')
+    dict(type='mmmaskformer.AddLabelLists'),
+    dict(type='mmdet.PackDetInputs',
+         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor',
+                   'flip', 'flip_direction', 'seg_labels', 'instance_labels'))
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='mmmaskformer.LoadCheckedImage'),
     dict(type='mmdet.Resize', scale=(2560, 640), keep_ratio=True),
-    dict(type='LoadPanopticAnnotations'),
+    dict(type='mmmaskformer.LoadCheckedPanopticAnnotations'),
     dict(
-        type='PackDetInputs',
+        type='mmdet.PackDetInputs',
         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
                    'scale_factor'))
 ]
@@ -45,7 +48,7 @@ train_dataloader = dict(
     batch_size=2,
     num_workers=4,
     persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
+    sampler=dict(type='mmmaskformer.PositionalInfiniteSampler', shuffle=True),
     dataset=dict(
         type='mmdet.ADE20KPanopticDataset',
         data_root=data_root,

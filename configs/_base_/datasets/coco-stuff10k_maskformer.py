@@ -10,8 +10,8 @@ dataset_type = 'COCOStuffDataset'
 data_root = 'data/coco_stuff10k'
 crop_size = (640, 640)
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations', reduce_zero_label=True),
+    dict(type='mmmaskformer.LoadCheckedImage'),
+    dict(type='mmmaskformer.LoadCheckedAnnotations', reduce_zero_label=True),
     dict(
         type='RandomChoiceResize',
         scales=[int(640 * x * 0.1) for x in range(5, 16)],
@@ -23,16 +23,20 @@ train_pipeline = [
     # official: pad to exactly the crop with 128 (image, before
     # normalisation) and the ignore label (labels)
     dict(type='Pad', size=crop_size, pad_val=dict(img=128, seg=255)),
-    dict(type='PackSegInputs')
+    dict(type='mmmaskformer.AddLabelLists'),
+    dict(type='PackSegInputs',
+         meta_keys=('img_path', 'seg_map_path', 'ori_shape', 'img_shape', 'pad_shape',
+                   'scale_factor', 'flip', 'flip_direction', 'reduce_zero_label',
+                   'seg_labels'))
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='mmmaskformer.LoadCheckedImage'),
     dict(type='ResizeShortestEdge', scale=640, max_size=2560),
-    dict(type='LoadAnnotations', reduce_zero_label=True),
+    dict(type='mmmaskformer.LoadCheckedAnnotations', reduce_zero_label=True),
     dict(type='PackSegInputs')
 ]
 tta_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=None),
+    dict(type='mmmaskformer.LoadCheckedImage', backend_args=None),
     dict(
         type='TestTimeAug',
         transforms=[[
@@ -42,14 +46,14 @@ tta_pipeline = [
                     [
                         dict(type='RandomFlip', prob=0., direction='horizontal'),
                         dict(type='RandomFlip', prob=1., direction='horizontal')
-                    ], [dict(type='LoadAnnotations')],
+                    ], [dict(type='mmmaskformer.LoadCheckedAnnotations')],
                     [dict(type='PackSegInputs')]])
 ]
 train_dataloader = dict(
     batch_size=4,
     num_workers=4,
     persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
+    sampler=dict(type='mmmaskformer.PositionalInfiniteSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
@@ -70,5 +74,5 @@ val_dataloader = dict(
             img_path='images/test2014', seg_map_path='annotations/test2014'),
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
+val_evaluator = dict(type='mmmaskformer.WideLabelIoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator

@@ -9,9 +9,9 @@ data_root = 'data/coco/'
 max_size = 1333
 short_edges = [(max_size, s) for s in range(480, 801, 32)]
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadPanopticAnnotations'),
-    dict(type='DropCrowdInstances'),
+    dict(type='mmmaskformer.LoadCheckedImage'),
+    dict(type='mmmaskformer.LoadCheckedPanopticAnnotations'),
+    dict(type='mmmaskformer.DropCrowdInstances'),
     dict(type='mmdet.RandomFlip', prob=0.5),
     dict(
         type='RandomChoice',
@@ -31,14 +31,17 @@ train_pipeline = [
                         dict(type='RandomChoiceResize', scales=short_edges,
                              resize_type='mmdet.Resize', keep_ratio=True)
                     ]]),
-    dict(type='PackDetInputs')
+    dict(type='mmmaskformer.AddLabelLists'),
+    dict(type='mmdet.PackDetInputs',
+         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor',
+                   'flip', 'flip_direction', 'seg_labels', 'instance_labels'))
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='mmmaskformer.LoadCheckedImage'),
     dict(type='mmdet.Resize', scale=(1333, 800), keep_ratio=True),
-    dict(type='LoadPanopticAnnotations'),
+    dict(type='mmmaskformer.LoadCheckedPanopticAnnotations'),
     dict(
-        type='PackDetInputs',
+        type='mmdet.PackDetInputs',
         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
                    'scale_factor'))
 ]
@@ -46,9 +49,9 @@ train_dataloader = dict(
     batch_size=1,
     num_workers=4,
     persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
+    sampler=dict(type='mmmaskformer.PositionalInfiniteSampler', shuffle=True),
     dataset=dict(
-        type='CocoPanopticDataset',
+        type='mmmaskformer.CheckedCocoPanopticDataset',
         data_root=data_root,
         ann_file='annotations/panoptic_train2017.json',
         data_prefix=dict(
@@ -62,7 +65,7 @@ val_dataloader = dict(
     drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type='CocoPanopticDataset',
+        type='mmmaskformer.CheckedCocoPanopticDataset',
         data_root=data_root,
         ann_file='annotations/panoptic_val2017.json',
         data_prefix=dict(img='val2017/', seg='annotations/panoptic_val2017/'),

@@ -5,15 +5,15 @@
 # class 1 + focal 20 + dice 1; CE with no-object weight 0.1, focal x20,
 # dice x1, on every decoder layer.
 maskformer_criterion = dict(
-    type='SetCriterion',
+    type='mmmaskformer.SetCriterion',
     assigner=dict(
-        type='HungarianAssigner', cost_class=1.0, cost_mask=20.0,
+        type='mmmaskformer.MaskFormerHungarianAssigner', cost_class=1.0, cost_mask=20.0,
         cost_dice=1.0),
     loss_cls=dict(
-        type='MaskClassificationLoss', no_object_weight=0.1,
+        type='mmmaskformer.MaskClassificationLoss', no_object_weight=0.1,
         loss_weight=1.0),
-    loss_mask=dict(type='MaskFocalLoss', loss_weight=20.0),
-    loss_dice=dict(type='MaskDiceLoss', loss_weight=1.0))
+    loss_mask=dict(type='mmmaskformer.MaskFocalLoss', loss_weight=20.0),
+    loss_dice=dict(type='mmmaskformer.MaskDiceLoss', loss_weight=1.0))
 
 # The official Swin backbone (D2SwinTransformer: four stage outputs before
 # patch merging, each through its own LayerNorm = mmseg's SwinTransformer

@@ -13,7 +13,6 @@ data_preprocessor = dict(
     size=(512, 512),  # training inputs are padded to exactly the crop size
     test_cfg=dict(size_divisor=32))  # official size_divisibility 32
 model = dict(
-    _scope_='mmmaskformer',  # nested builds (e.g. by SegTTAModel) stay ours
     type='EncoderDecoder',
     data_preprocessor=data_preprocessor,
     backbone=dict(
@@ -31,13 +30,13 @@ model = dict(
             type='Pretrained',
             checkpoint='data/pretrained/resnet50_torchvision.pth')),
     decode_head=dict(
-        type='MaskFormerHead',
+        type='mmmaskformer.MaskFormerHead',
         num_classes=150,
         in_channels=[256, 512, 1024, 2048],
         ignore_index=255,
-        pixel_decoder=dict(type='FPNPixelDecoder', conv_dim=256, mask_dim=256),
+        pixel_decoder=dict(type='mmmaskformer.FPNPixelDecoder', conv_dim=256, mask_dim=256),
         transformer_decoder=dict(
-            type='DETRTransformerDecoder',
+            type='mmmaskformer.DETRTransformerDecoder',
             hidden_dim=256,
             num_queries=100,
             num_heads=8,

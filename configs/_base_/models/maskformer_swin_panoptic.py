@@ -9,7 +9,7 @@ model = dict(
         in_channels=[192, 384, 768, 1536],
         pixel_decoder=dict(
             _delete_=True,
-            type='FPNPixelDecoder',
+            type='mmmaskformer.FPNPixelDecoder',
             conv_dim=256,
             mask_dim=256),
         transformer_decoder=dict(enforce_input_proj=True)))

@@ -1,6 +1,6 @@
-from .hungarian_assigner import (FixedMatchingAssigner, HungarianAssigner,
+from .hungarian_assigner import (FixedMatchingAssigner, MaskFormerHungarianAssigner,
                                  downsample_target_masks)
 
 __all__ = [
-    "FixedMatchingAssigner", "HungarianAssigner", "downsample_target_masks"
+    "FixedMatchingAssigner", "MaskFormerHungarianAssigner", "downsample_target_masks"
 ]

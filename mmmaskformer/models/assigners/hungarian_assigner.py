@@ -22,7 +22,7 @@ def downsample_target_masks(masks: torch.Tensor, size, dtype) -> torch.Tensor:
 
 
 @TASK_UTILS.register_module()
-class HungarianAssigner:
+class MaskFormerHungarianAssigner:
     """Hungarian matching with the official MaskFormer cost.
 
     ``C = cost_class * (-softmax(cls)[label]) + cost_mask * focal + cost_dice

@@ -21,8 +21,8 @@ from torch import nn
 
 from mmmaskformer.layers import MLP
 from mmmaskformer.registry import MODELS, build_scoped
-from mmmaskformer.structures import (MaskFormerOutput, MaskTargets,
-                                     labels_present)
+from mmmaskformer.structures import MaskFormerOutput, MaskTargets
+from ..utils import labels_present
 from ..inference import SEMANTIC_INFERENCE
 
 

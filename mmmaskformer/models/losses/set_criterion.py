@@ -115,7 +115,7 @@ class SetCriterion(nn.Module):
         self.oversample_ratio = oversample_ratio
         self.importance_sample_ratio = importance_sample_ratio
         self.assigner = build_scoped(
-            TASK_UTILS, assigner or dict(type='HungarianAssigner'))
+            TASK_UTILS, assigner or dict(type='MaskFormerHungarianAssigner'))
         self.loss_cls = build_scoped(
             MODELS, loss_cls or dict(type='MaskClassificationLoss'),
             num_classes=num_classes)

@@ -3,7 +3,8 @@ from typing import List, Sequence
 
 import torch
 
-from mmmaskformer.structures import MaskTargets, labels_present
+from mmmaskformer.structures import MaskTargets
+from ..utils import labels_present
 
 
 def panoptic_targets(batch_data_samples: Sequence, num_things: int,

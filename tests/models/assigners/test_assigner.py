@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 import mmmaskformer  # noqa: F401
-from mmmaskformer.models.assigners import HungarianAssigner
+from mmmaskformer.models.assigners import MaskFormerHungarianAssigner
 from mmmaskformer.structures import MaskTargets
 
 
@@ -57,7 +57,7 @@ def test_matcher_equals_brute_force(seed, num_queries, num_targets):
     masks = torch.rand(num_targets, h, w, generator=g) > 0.5
     labels = torch.randint(num_classes, (num_targets, ), generator=g)
     target = MaskTargets(labels, masks)
-    assigner = HungarianAssigner()
+    assigner = MaskFormerHungarianAssigner()
     costs = assigner.cost_matrices(cls_logits, mask_logits, [target])
     matches = assigner.assign(cls_logits, mask_logits, [target])
     for layer in range(2):
@@ -78,7 +78,7 @@ def test_matcher_equals_brute_force(seed, num_queries, num_targets):
 
 
 def test_matcher_empty_targets():
-    assigner = HungarianAssigner()
+    assigner = MaskFormerHungarianAssigner()
     target = MaskTargets(torch.zeros(0, dtype=torch.long),
                          torch.zeros(0, 8, 8, dtype=torch.bool))
     matches = assigner.assign(torch.randn(3, 1, 5, 4), torch.randn(3, 1, 5, 2,

@@ -10,7 +10,7 @@ import torch
 import mmmaskformer  # noqa: F401
 from mmmaskformer.models.inference import instance_inference
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 
 def logits_of(*probs):

@@ -11,7 +11,7 @@ import mmmaskformer  # noqa: F401
 from mmmaskformer.registry import MODELS
 from test_head import seg_sample
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 
 def tiny_timm_model(model_name):

@@ -10,7 +10,7 @@ from mmengine.registry import init_default_scope
 import mmmaskformer  # noqa: F401
 from mmmaskformer.registry import MODELS
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', '*.py')))
 SEMANTIC = [c for c in CONFIGS if 'panoptic' not in osp.basename(c)]
 PANOPTIC = [c for c in CONFIGS if 'panoptic' in osp.basename(c)]
@@ -72,7 +72,7 @@ def test_swin_l_ade20k_parameters():
 
 
 def test_unprefixed_names_resolve_to_our_classes():
-    from mmmaskformer.models import (HungarianAssigner, MaskFormerHead,
+    from mmmaskformer.models import (MaskFormerHungarianAssigner, MaskFormerHead,
                                      MaskFocalLoss)
     from mmmaskformer.registry import TASK_UTILS
     init_default_scope('mmmaskformer')
@@ -82,7 +82,7 @@ def test_unprefixed_names_resolve_to_our_classes():
     # signatures): those names are not ours
     assert not any(MODELS.get(n).__module__.startswith('mmmaskformer')
                    for n in ('FocalLoss', 'DiceLoss') if MODELS.get(n))
-    assert TASK_UTILS.get('HungarianAssigner') is HungarianAssigner
+    assert TASK_UTILS.get('MaskFormerHungarianAssigner') is MaskFormerHungarianAssigner
     # even while another package's scope is the default one
     init_default_scope('mmseg')
     head = MODELS.build(
@@ -93,7 +93,7 @@ def test_unprefixed_names_resolve_to_our_classes():
              transformer_decoder=dict(type='DETRTransformerDecoder',
                                       hidden_dim=32, num_queries=3,
                                       num_heads=2, num_layers=1)))
-    assert type(head.criterion.assigner) is HungarianAssigner
+    assert type(head.criterion.assigner) is MaskFormerHungarianAssigner
     assert type(head.criterion.loss_mask) is MaskFocalLoss
     init_default_scope('mmmaskformer')
 
@@ -124,7 +124,7 @@ def test_tta_wrapped_model_is_ours(path):
 def test_semantic_and_panoptic_share_head_matcher_and_criterion():
     """The paper's claim: one model, loss and training procedure for both
     tasks; only the targets and the post-processing differ."""
-    from mmmaskformer.models import (HungarianAssigner, MaskFormerHead,
+    from mmmaskformer.models import (MaskFormerHungarianAssigner, MaskFormerHead,
                                      MaskFormerPanoptic, SetCriterion)
     pair = [osp.join(REPO, 'configs', c) for c in (
         'maskformer_r50_ade20k.py', 'maskformer_r50_coco-panoptic.py')]
@@ -135,7 +135,7 @@ def test_semantic_and_panoptic_share_head_matcher_and_criterion():
         heads.append(head)
         assert type(head) is MaskFormerHead
         assert type(head.criterion) is SetCriterion
-        assert type(head.criterion.assigner) is HungarianAssigner
+        assert type(head.criterion.assigner) is MaskFormerHungarianAssigner
     assert isinstance(build(pair[1])[1], MaskFormerPanoptic)
     # one code path: the panoptic model calls the same loss entry point
     assert MaskFormerPanoptic.loss.__code__.co_names.count('loss_by_targets')

@@ -2,7 +2,7 @@
 import torch
 
 import mmmaskformer  # noqa: F401
-from mmmaskformer.models.assigners import HungarianAssigner
+from mmmaskformer.models.assigners import MaskFormerHungarianAssigner
 from mmmaskformer.models.losses import SetCriterion
 from mmmaskformer.models.losses.point_sampling import (point_sample,
                                                        uncertain_point_coords)
@@ -70,6 +70,6 @@ def test_point_matching_agrees_on_clear_cases():
     cls = torch.zeros(1, 1, 3, 4)
     for q in range(3):
         cls[0, 0, q, perm[q]] = 5.0
-    (layer, ) = HungarianAssigner(num_points=500).assign(cls, masks, [target])
+    (layer, ) = MaskFormerHungarianAssigner(num_points=500).assign(cls, masks, [target])
     src, tgt = layer[0]
     assert [perm[s] for s in src.tolist()] == tgt.tolist()

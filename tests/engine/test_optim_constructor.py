@@ -21,7 +21,7 @@ from torch import nn
 import mmmaskformer  # noqa: F401
 from mmmaskformer.registry import MODELS
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', '*.py')))
 
 NORMS = (nn.BatchNorm2d, nn.SyncBatchNorm, nn.GroupNorm, nn.LayerNorm,
