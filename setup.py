@@ -1,5 +1,6 @@
 import os
 import os.path as osp
+import re
 import shutil
 import sys
 import warnings
@@ -40,8 +41,10 @@ def add_mim_extension():
             shutil.copyfile(src, dst)
 
 
-
-def read_requirements(path):
+def read_requirements(name):
+    """The requirement lines of requirements/<name>.txt."""
+    path = osp.join(osp.dirname(osp.abspath(__file__)), 'requirements',
+                    f'{name}.txt')
     with open(path) as f:
         return [
             line.strip() for line in f
@@ -49,10 +52,18 @@ def read_requirements(path):
         ]
 
 
+def read_version():
+    """The one version string, in mmmaskformer/version.py (read as text:
+    setup.py must not import the package)."""
+    with open(osp.join(osp.dirname(osp.abspath(__file__)), 'mmmaskformer',
+                       'version.py')) as f:
+        return re.search(r"__version__ = '([^']+)'", f.read()).group(1)
+
+
 add_mim_extension()
 setup(
     name='mmmaskformer',
-    version='0.1.0',
+    version=read_version(),
     description='MaskFormer as an OpenMMLab 2.0 plugin',
     long_description=open('README.md').read(),
     long_description_content_type='text/markdown',
@@ -63,9 +74,12 @@ setup(
     include_package_data=True,
     python_requires='>=3.9',
     # mmcv must be built from source with ops (tools/install.sh); torch comes
-    # first. The full pinned set is in requirements/.
-    install_requires=[
-        'mmengine>=0.10,<0.11', 'mmsegmentation>=1.2,<1.3', 'mmdet>=3.3,<3.4',
-        'scipy', 'timm', 'pycocotools', 'panopticapi-lite'
-    ],
+    # first. The ranges are in requirements/install.txt, the tested pins in
+    # the other files of requirements/.
+    install_requires=read_requirements('install'),
+    extras_require={
+        'tests': read_requirements('tests'),
+        'mim': read_requirements('mim'),
+        'onnx': read_requirements('onnx'),
+    },
     zip_safe=False)

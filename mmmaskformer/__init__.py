@@ -21,5 +21,6 @@ from .utils.checkpoint import patch_checkpoint_loading  # noqa: E402
 
 patch_checkpoint_loading()
 
-__version__ = '0.1.0'
+from .version import __version__  # noqa: E402
+
 __all__ = ['__version__']

@@ -1,10 +1,15 @@
 """The ``mmmaskformer`` registry scope.
 
-Every registry is a child of MMSegmentation's, so a config whose
-``default_scope`` is ``'mmmaskformer'`` finds our modules first and then
-mmseg's (datasets, transforms, ``IoUMetric``, ``EncoderDecoder``, backbones ...).
-mmdet types are reached with the ``mmdet.`` prefix. mmdet's and mmseg's
-MaskFormer classes can never be reached by an unprefixed name: ours shadow them.
+Our configs name every class of this package ``mmmaskformer.<Name>``; an
+unprefixed name is always an upstream class. With ``default_scope =
+'mmmaskformer'`` an unprefixed name resolves as it does in mmseg's scope
+(mmseg's datasets, transforms, ``EncoderDecoder``, backbones ..., then
+mmengine's), and mmdet types take the ``mmdet.`` prefix.
+
+Each registry is a child of mmengine's root registry, like mmseg's and
+mmdet's, so ``mmmaskformer.<Name>`` resolves from any scope, including an
+entry that an ``mmseg::`` or ``mmdet::`` base stamped with its ``_scope_``
+(mmengine looks a prefixed scope up among the root's children only).
 """
 from mmengine.registry import Registry
 from mmseg.registry import DATA_SAMPLERS as MMSEG_DATA_SAMPLERS
@@ -33,9 +38,25 @@ from mmseg.registry import \
 SCOPE = 'mmmaskformer'
 
 
-def _child(name: str, parent: Registry) -> Registry:
-    # importing the package registers every module of the scope
-    return Registry(name, parent=parent, scope=SCOPE, locations=[SCOPE])
+class ScopeRegistry(Registry):
+    """A registry of our scope: our own names, then unprefixed names as
+    mmseg's registry of the same kind resolves them."""
+
+    def __init__(self, name: str, mmseg: Registry) -> None:
+        # importing the package registers every module of the scope
+        super().__init__(name, parent=mmseg.parent, scope=SCOPE,
+                         locations=[SCOPE])
+        self.mmseg = mmseg
+
+    def get(self, key: str):
+        scope, real_key = self.split_scope_key(key)
+        if scope is None and real_key not in self.module_dict:
+            return self.mmseg.get(real_key)
+        return super().get(key)
+
+
+def _child(name: str, mmseg: Registry) -> Registry:
+    return ScopeRegistry(name, mmseg)
 
 
 RUNNERS = _child('runner', MMSEG_RUNNERS)

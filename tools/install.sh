@@ -19,7 +19,7 @@ log() { printf '[install] %s\n' "$*"; }
 pipq() { "$PY" -m pip install --disable-pip-version-check -q "$@" 2>&1 \
   | grep -v "^WARNING: Location" || true; }
 
-want=$(cat "$REPO"/requirements/{build,torch,mmcv,runtime,tests,mim}.txt | sha1sum | cut -c1-16)
+want=$(cat "$REPO"/requirements/{build,torch,mmcv,runtime,tests,onnx,mim}.txt | sha1sum | cut -c1-16)
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && \
    "$PY" -c 'import mmcv._ext, mmseg.models, mmdet.models' >/dev/null 2>&1; then
   log "pinned stack already installed in $STAMP_DIR"
@@ -56,7 +56,8 @@ else
     pipq --no-deps --force-reinstall --no-cache-dir "$wheel_dir"/mmcv-2.1.0-*.whl
   fi
   log "OpenMMLab, timm, COCO tools and test tools"
-  pipq -r "$REPO/requirements/runtime.txt" -r "$REPO/requirements/tests.txt"
+  pipq -r "$REPO/requirements/runtime.txt" -r "$REPO/requirements/tests.txt" \
+    -r "$REPO/requirements/onnx.txt"
   log "OpenMIM (--no-deps: see requirements/mim.txt)"
   pipq --no-deps -r "$REPO/requirements/mim.txt"
   "$PY" -c 'import mmcv._ext, mmseg.models, mmdet.models'

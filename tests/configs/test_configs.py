@@ -31,7 +31,15 @@ def build(path):
 
 
 def test_there_are_configs():
-    assert len(CONFIGS) >= 3
+    """Every config is listed in the model zoo's metafiles (and the other
+    way round), so none can be added or lost unnoticed."""
+    import yaml
+    listed = set()
+    for meta in glob.glob(osp.join(REPO, 'configs', 'metafiles', '*.yaml')):
+        with open(meta) as f:
+            for model in yaml.safe_load(f)['Models']:
+                listed.add(osp.basename(model['Config']))
+    assert listed == {osp.basename(c) for c in CONFIGS}
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
@@ -182,7 +190,7 @@ def test_panoptic_configs_carry_official_settings(name):
     opt = cfg.optim_wrapper
     assert opt.optimizer.lr == lr
     assert opt.clip_grad.max_norm == 0.01
-    assert opt.constructor == 'MaskFormerOptimWrapperConstructor'
+    assert opt.constructor == 'mmmaskformer.MaskFormerOptimWrapperConstructor'
     assert opt.paramwise_cfg.backbone_lr_mult == backbone_mult
     if 'coco' in name:
         assert cfg.train_cfg.max_iters == 554400
@@ -238,80 +246,121 @@ def test_train_images_are_padded_like_the_official_mapper(name):
     assert (out['img'][h - 7:] == 128).all() and (out['img'][:, w - 5:] ==
                                                   128).all()
     assert (out['gt_seg_map'][h - 7:] == 255).all()
-    assert [t.type for t in pipeline][-2:] == ['Pad', 'PackSegInputs']
+    assert [t.type for t in pipeline][-3:] == [
+        'Pad', 'mmmaskformer.AddLabelLists', 'PackSegInputs']
 
 
-def _built_class(registry, entry, scope):
-    with registry.switch_scope_and_registry(scope) as reg:
-        return reg.get(entry['type'])
+def _typed_entries(node, key=''):
+    """(key, entry) of every dict in a config that names a ``type``."""
+    if isinstance(node, dict):
+        if isinstance(node.get('type'), str):
+            yield key, node
+        for k, v in node.items():
+            yield from _typed_entries(v, f'{key}.{k}' if key else str(k))
+    elif isinstance(node, (list, tuple)):
+        for i, v in enumerate(node):
+            yield from _typed_entries(v, f'{key}[{i}]')
+
+
+def _our_names():
+    from mmengine.registry import Registry
+
+    from mmmaskformer import registry as R
+    return {name for reg in vars(R).values()
+            if isinstance(reg, Registry) and reg.scope == R.SCOPE
+            for name in reg.module_dict}
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
-def test_every_entry_builds_in_our_scope(path):
-    """No config sends a type past ours to another package's class of the
-    same name. A `mmseg::`/`mmdet::` base stamps `_scope_` on what it
-    defines: it made the paper configs build mmengine's loops and
-    CheckpointHook, mmseg's loaders and IoUMetric (no bad-sample policy, no
-    exact resume, 16-bit labels wrapped)."""
-    from mmmaskformer.utils.tool_config import _typed_entries, scope_overrides
+def test_every_type_names_the_class_that_is_built(path):
+    """``type='mmmaskformer.X'`` is ours; any other name is never ours, so
+    the ``_scope_`` that an ``mmseg::``/``mmdet::`` base stamps on an entry
+    cannot swap one class for another of the same name."""
     cfg = Config.fromfile(path)
-    assert scope_overrides(cfg) == []
-    built = {key: _built_class(registry, entry, scope)
-             for key, registry, entry, scope in _typed_entries(cfg)
-             if isinstance(entry.get('type'), str)}
-    for key in ('train_cfg', 'val_cfg', 'test_cfg',
-                'default_hooks.checkpoint', 'train_dataloader.sampler',
-                'train_dataloader.dataset.pipeline[0]',
-                'val_dataloader.dataset.pipeline[0]'):
-        assert built[key].__module__.startswith('mmmaskformer.'), \
-            (key, built[key])
-    loaders = [cls.__name__ for key, cls in built.items()
-               if key.startswith('train_dataloader.dataset.pipeline')]
-    if path in SEMANTIC:
-        assert 'LoadAnnotations' in loaders and 'PackSegInputs' in loaders
-        for key in ('val_evaluator', 'test_evaluator'):
-            assert built[key].__module__ == 'mmmaskformer.evaluation.iou_metric'
-    for key, cls in built.items():
-        if cls.__name__ in ('LoadAnnotations', 'PackSegInputs',
-                            'LoadImageFromFile', 'LoadPanopticAnnotations',
-                            'PackDetInputs', 'CheckpointHook'):
-            assert cls.__module__.startswith('mmmaskformer.'), (key, cls)
+    ours = _our_names()
+    entries = list(_typed_entries(cfg.to_dict()))
+    assert len(entries) > 20, len(entries)
+    named_ours = set()
+    for key, entry in entries:
+        name = entry['type']
+        if name.startswith('mmmaskformer.'):
+            assert name.split('.', 1)[1] in ours, (path, key, name)
+            named_ours.add(name.split('.', 1)[1])
+        else:
+            assert name.split('.')[-1] not in ours, (path, key, name)
+    for value in (cfg.optim_wrapper.get('constructor'), ):
+        assert value is None or value.startswith('mmmaskformer.'), value
+    # the run-level guarantees are ours in every paper config
+    assert {'ResumableIterBasedTrainLoop', 'CheckedValLoop',
+            'CheckedTestLoop', 'AtomicCheckpointHook',
+            'PositionalInfiniteSampler'} <= named_ours, path
+    assert {'FiniteLossOptimWrapper',
+            'MaskFormerOptimWrapperConstructor'} & named_ours, path
 
 
-def test_an_inherited_mmseg_base_is_named(tmp_path):
-    """A user config that inherits mmseg's dataset base gets one warning per
-    entry that would build mmseg's class instead of ours."""
-    from mmmaskformer.utils.tool_config import load_tool_config
-    user = tmp_path / 'my_config.py'
-    user.write_text(
-        f"_base_ = ['mmseg::_base_/datasets/ade20k.py',\n"
-        f"          '{REPO}/configs/_base_/default_runtime.py',\n"
-        f"          '{REPO}/configs/_base_/schedules/schedule_160k_adamw.py']\n")
-    messages = []
-    import mmengine.logging
-    orig = mmengine.logging.print_log
-    mmengine.logging.print_log = lambda msg, **kw: messages.append(msg)
-    try:
-        cfg = load_tool_config(str(user), work_dir=str(tmp_path))
-    finally:
-        mmengine.logging.print_log = orig
-    from mmmaskformer.utils.tool_config import scope_overrides
-    found = {(key, name) for key, name, *_ in scope_overrides(cfg)}
-    assert found == {
-        ('train_dataloader.sampler', 'InfiniteSampler'),
-        ('train_dataloader.dataset.pipeline[0]', 'LoadImageFromFile'),
-        ('train_dataloader.dataset.pipeline[1]', 'LoadAnnotations'),
-        ('train_dataloader.dataset.pipeline[6]', 'PackSegInputs'),
-        ('val_dataloader.dataset.pipeline[0]', 'LoadImageFromFile'),
-        ('val_dataloader.dataset.pipeline[2]', 'LoadAnnotations'),
-        ('val_dataloader.dataset.pipeline[3]', 'PackSegInputs'),
-        ('test_dataloader.dataset.pipeline[0]', 'LoadImageFromFile'),
-        ('test_dataloader.dataset.pipeline[2]', 'LoadAnnotations'),
-        ('test_dataloader.dataset.pipeline[3]', 'PackSegInputs'),
-        ('val_evaluator', 'IoUMetric'), ('test_evaluator', 'IoUMetric')}
-    messages = [m for m in messages if m.startswith('config entry')]
-    assert len(messages) == len(found)
-    assert any('`train_dataloader.dataset.pipeline[1]` (LoadAnnotations) '
-               "carries _scope_='mmseg'" in m and
-               'mmseg.datasets.transforms.loading.LoadAnnotations' in m
-               for m in messages), messages
+@pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
+def test_runner_level_entries_build_our_classes(path):
+    """Resolved the way the Runner resolves them (with the ``_scope_``
+    stamps of inherited upstream bases)."""
+    from mmmaskformer import registry as R
+    cfg = Config.fromfile(path)
+    init_default_scope(cfg.default_scope)
+
+    def built(registry, entry):
+        with registry.switch_scope_and_registry(
+                entry.get('_scope_', cfg.default_scope)) as reg:
+            return reg.get(entry['type'])
+
+    checks = [(R.LOOPS, cfg.train_cfg), (R.LOOPS, cfg.val_cfg),
+              (R.LOOPS, cfg.test_cfg),
+              (R.HOOKS, cfg.default_hooks.checkpoint),
+              (R.DATA_SAMPLERS, cfg.train_dataloader.sampler),
+              (R.TRANSFORMS, cfg.train_dataloader.dataset.pipeline[0]),
+              (R.TRANSFORMS, cfg.val_dataloader.dataset.pipeline[0])]
+    for registry, entry in checks:
+        cls = built(registry, entry)
+        assert cls is not None and cls.__module__.startswith(
+            'mmmaskformer.'), (entry, cls)
+
+
+NAMED_AFTER_THE_PAPERS = {'MaskFormerHead', 'TransformerEncoderPixelDecoder',
+                          'MSDeformAttnPixelDecoder',
+                          'MultiScaleMaskedTransformerDecoder'}
+
+
+def _upstream_names():
+    import importlib
+
+    from mmengine.registry import Registry
+    names = set()
+    for pkg in ('mmengine.registry', 'mmseg.registry', 'mmdet.registry'):
+        for reg in vars(importlib.import_module(pkg)).values():
+            if isinstance(reg, Registry):
+                names.update(reg.module_dict)
+    return names
+
+
+def test_no_name_of_ours_shadows_an_upstream_name():
+    """Only the model classes named after the papers share a name with an
+    upstream class, and their docstrings say so."""
+    import mmcv.transforms  # noqa: F401  (registers mmcv's transforms)
+    import mmdet.datasets  # noqa: F401
+    import mmdet.engine  # noqa: F401
+    import mmdet.evaluation  # noqa: F401
+    import mmdet.models  # noqa: F401
+    import mmdet.visualization  # noqa: F401
+    import mmengine.runner  # noqa: F401
+    from mmmaskformer import registry as R
+    upstream = _upstream_names()
+    assert {'CheckpointHook', 'IterBasedTrainLoop', 'LoadImageFromFile',
+            'LoadAnnotations', 'PackSegInputs', 'IoUMetric',
+            'LoadPanopticAnnotations', 'PackDetInputs', 'HungarianAssigner',
+            'CocoPanopticDataset', 'OptimWrapper', 'InfiniteSampler'
+            } <= upstream  # the lookup sees every upstream registry
+    shared = _our_names() & upstream
+    assert shared <= NAMED_AFTER_THE_PAPERS, sorted(
+        shared - NAMED_AFTER_THE_PAPERS)
+    for name in shared:
+        cls = R.MODELS.get(f'mmmaskformer.{name}')
+        assert 'named after the paper' in ' '.join(
+            (cls.__doc__ or '').split()).lower(), name

@@ -30,6 +30,9 @@ from ..inference import SEMANTIC_INFERENCE
 class MaskFormerHead(BaseModule):
     """Pixel decoder + transformer decoder + class and mask predictions.
 
+    Named after the paper's module, so it shares its name with mmseg's and
+    mmdet's ``MaskFormerHead``; configs name it ``mmmaskformer.MaskFormerHead``.
+
     Args:
         num_classes: K, the number of classes (the classifier has K+1).
         in_channels: channels of the backbone levels (strides 4..32).

@@ -15,6 +15,9 @@ from .fpn_pixel_decoder import FPNPixelDecoder
 class TransformerEncoderPixelDecoder(FPNPixelDecoder):
     """FPN pixel decoder with a transformer encoder on res5.
 
+    Named after the paper's module, so it shares its name with mmdet's;
+    configs name it ``mmmaskformer.TransformerEncoderPixelDecoder``.
+
     ``memory = encoder(input_proj(res5), pos=sine(res5))`` (B, conv_dim, h, w)
     is both the top of the FPN (``output_convs[-1]`` takes ``conv_dim``
     channels) and what the transformer decoder attends to. Post-norm DETR
