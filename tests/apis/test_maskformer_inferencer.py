@@ -63,13 +63,11 @@ def test_semantic_equals_the_model_prediction(tmp_path, images):
     assert len(inferencer(images)['predictions']) == 2
 
 
-def test_semantic_equals_tools_test_out_files(tmp_path):
+def test_semantic_equals_tools_test_out_files(tmp_path, data_options,
+                                              run_tool):
     """The inferencer's label map of every val image equals the PNG that
     `tools/test.py --out` wrote for it (the evaluated prediction)."""
     import glob
-    import sys
-    sys.path.insert(0, osp.join(REPO, 'tests'))
-    from tool_helpers import data_options, run_tool
     root = generate_synthetic_dataset(str(tmp_path / 'syn'), num_train=1,
                                       num_val=3, progress=False)
     ckpt = _checkpoint(tmp_path, SEMANTIC)

@@ -12,7 +12,6 @@ from mmengine.registry import init_default_scope
 import mmmaskformer  # noqa: F401
 from mmmaskformer.converters import convert_mask2former_state_dict
 from mmmaskformer.registry import MODELS
-from official_keys import resnet_backbone
 
 
 def official_mask2former_head(num_classes=7, in_channels=(16, 32, 48, 64),
@@ -242,8 +241,8 @@ def test_unknown_keys_are_named():
     assert 'adapter_1.norm.running_mean' in str(err.value)
 
 
-def test_backbone_and_criterion_keys():
-    sd = resnet_backbone(50)
+def test_backbone_and_criterion_keys(official_keys):
+    sd = official_keys.resnet_backbone(50)
     sd.update(official_mask2former_head())
     sd['pixel_mean'] = np.zeros((3, 1, 1), np.float32)
     sd['pixel_std'] = np.ones((3, 1, 1), np.float32)

@@ -15,8 +15,6 @@ import mmmaskformer  # noqa: F401
 from mmmaskformer.converters import (convert_backbone_weights,
                                       convert_official_state_dict)
 from mmmaskformer.registry import MODELS
-from official_keys import (maskformer_head, resnet_backbone, swin_backbone,
-                           swin_channels)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -40,9 +38,9 @@ def assert_loads_exactly(model, converted):
 
 
 @pytest.mark.parametrize('old_layout', [True, False])
-def test_r50_ade20k_official_keys(old_layout):
-    sd = resnet_backbone(50)
-    sd.update(maskformer_head(150, old_layout=old_layout))
+def test_r50_ade20k_official_keys(old_layout, official_keys):
+    sd = official_keys.resnet_backbone(50)
+    sd.update(official_keys.maskformer_head(150, old_layout=old_layout))
     model = build('maskformer_r50_ade20k.py')
     converted = convert_official_state_dict(sd)
     assert_loads_exactly(model, converted)
@@ -61,22 +59,22 @@ def test_r50_ade20k_official_keys(old_layout):
            'multihead_attn.in_proj_bias'])
 
 
-def test_unknown_keys_are_named():
-    sd = maskformer_head(4, dim=64, ffn=64, queries=3, dec_layers=1)
+def test_unknown_keys_are_named(official_keys):
+    sd = official_keys.maskformer_head(4, dim=64, ffn=64, queries=3, dec_layers=1)
     sd['sem_seg_head.predictor.bogus.weight'] = np.zeros(1, np.float32)
     with pytest.raises(KeyError, match='sem_seg_head.predictor.bogus.weight'):
         convert_official_state_dict(sd)
 
 
-def test_no_object_weight_is_checked():
-    sd = maskformer_head(4, dim=64, ffn=64, queries=3, dec_layers=1)
+def test_no_object_weight_is_checked(official_keys):
+    sd = official_keys.maskformer_head(4, dim=64, ffn=64, queries=3, dec_layers=1)
     with pytest.raises(ValueError, match='no_object_weight=0.2'):
         convert_official_state_dict(sd, no_object_weight=0.2)
 
 
-def test_convert_tool_on_a_pkl(tmp_path):
-    sd = resnet_backbone(50)
-    sd.update(maskformer_head(150))
+def test_convert_tool_on_a_pkl(tmp_path, official_keys):
+    sd = official_keys.resnet_backbone(50)
+    sd.update(official_keys.maskformer_head(150))
     src = tmp_path / 'model_final_d8dbeb.pkl'
     with open(src, 'wb') as f:
         pickle.dump(dict(model=sd, __author__='test'), f)
@@ -137,17 +135,17 @@ SEMANTIC_ROWS = [
 
 @pytest.mark.parametrize('config,backbone,classes', SEMANTIC_ROWS,
                          ids=[r[0] for r in SEMANTIC_ROWS])
-def test_resnet_rows(config, backbone, classes):
-    sd = resnet_backbone(**backbone)
+def test_resnet_rows(config, backbone, classes, official_keys):
+    sd = official_keys.resnet_backbone(**backbone)
     queries = 150 if 'fixed' in config else 100
-    sd.update(maskformer_head(classes, queries=queries))
+    sd.update(official_keys.maskformer_head(classes, queries=queries))
     assert_loads_exactly(build(config), convert_official_state_dict(sd))
 
 
 @pytest.mark.parametrize('size', ['t', 's', 'b', 'l'])
-def test_swin_ade20k_rows(size):
-    sd = swin_backbone(size)
-    sd.update(maskformer_head(150, in_channels=swin_channels(size)))
+def test_swin_ade20k_rows(size, official_keys):
+    sd = official_keys.swin_backbone(size)
+    sd.update(official_keys.maskformer_head(150, in_channels=official_keys.swin_channels(size)))
     model = build(f'maskformer_swin-{size}_ade20k.py')
     assert_loads_exactly(model, convert_official_state_dict(sd))
 
@@ -159,14 +157,14 @@ def test_swin_ade20k_rows(size):
     ('maskformer_swin-t_coco-panoptic.py', 't'),
     ('maskformer_swin-l_coco-panoptic.py', 'l'),
 ])
-def test_panoptic_rows(config, backbone):
+def test_panoptic_rows(config, backbone, official_keys):
     classes = 150 if 'ade20k' in config else 133
     if backbone.startswith('r'):
-        sd = resnet_backbone(depth=int(backbone[1:]))
-        sd.update(maskformer_head(classes, enc_layers=6))  # "+6 Enc"
+        sd = official_keys.resnet_backbone(depth=int(backbone[1:]))
+        sd.update(official_keys.maskformer_head(classes, enc_layers=6))  # "+6 Enc"
     else:
-        sd = swin_backbone(backbone)
-        sd.update(maskformer_head(classes, in_channels=swin_channels(backbone)))
+        sd = official_keys.swin_backbone(backbone)
+        sd.update(official_keys.maskformer_head(classes, in_channels=official_keys.swin_channels(backbone)))
     model = build(config)
     assert_loads_exactly(
         model, convert_official_state_dict(sd, head_prefix='panoptic_head.'))
@@ -219,9 +217,9 @@ def test_backbone_weights_torchvision_resnet():
     assert not missing and not unexpected
 
 
-def test_backbone_weights_detectron2_r103(tmp_path):
+def test_backbone_weights_detectron2_r103(tmp_path, official_keys):
     sd = {k[len('backbone.'):]: v
-          for k, v in resnet_backbone(101, deep_stem=True).items()}
+          for k, v in official_keys.resnet_backbone(101, deep_stem=True).items()}
     src = tmp_path / 'R-103.pkl'
     with open(src, 'wb') as f:
         pickle.dump(dict(model=sd), f)
@@ -237,8 +235,8 @@ def test_backbone_weights_detectron2_r103(tmp_path):
 
 
 @pytest.mark.parametrize('size', ['t', 'l'])
-def test_backbone_weights_official_swin(size):
-    sd = {k[len('backbone.'):]: v for k, v in swin_backbone(size).items()
+def test_backbone_weights_official_swin(size, official_keys):
+    sd = {k[len('backbone.'):]: v for k, v in official_keys.swin_backbone(size).items()
           if not k.startswith('backbone.norm')}
     sd['norm.weight'] = sd['norm.bias'] = np.zeros(1, np.float32)
     sd['head.weight'] = np.zeros((1000, 8), np.float32)

@@ -11,7 +11,6 @@ import pytest
 from PIL import Image
 
 from mmmaskformer.datasets import ade20k_full_categories
-from tool_helpers import TINY, run_tool
 
 WALL, BUILDING, CLASS_300, CLASS_846 = 2978, 312, 3108, 3148  # ade ids
 NOT_IN_847 = 5  # an ADE id that is not one of the 847
@@ -31,7 +30,7 @@ def image(h, w, rng):
 
 
 @pytest.fixture(scope='module')
-def release(tmp_path_factory):
+def release(tmp_path_factory, run_tool):
     rng = np.random.default_rng(0)
     parent = tmp_path_factory.mktemp('datasets')
     root = parent / 'ADE20K_2021_17_01'
@@ -161,10 +160,11 @@ default_hooks = dict(logger=dict(interval=1))
 '''
 
 
-def test_train_and_test_on_the_prepared_data(release, tmp_path):
+def test_train_and_test_on_the_prepared_data(release, tmp_path, run_tool,
+                                              tiny_config):
     root, _ = release
     config = tmp_path / 'ade20k_full_tiny.py'
-    config.write_text(CONFIG.format(tiny=TINY, root=root))
+    config.write_text(CONFIG.format(tiny=tiny_config, root=root))
     work = str(tmp_path / 'w')
     log = run_tool(['tools/train.py', str(config), '--work-dir', work,
                     '--cfg-options', 'train_cfg.bad_sample=error'])

@@ -19,7 +19,7 @@ import mmmaskformer  # noqa: F401
 from mmmaskformer.datasets import generate_synthetic_dataset
 from mmmaskformer.engine import SampleGuard, SampleIndex
 from mmmaskformer.registry import MODELS
-from tool_helpers import REPO
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 @pytest.fixture(scope='module')

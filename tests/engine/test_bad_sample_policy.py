@@ -18,10 +18,11 @@ from mmengine.registry import init_default_scope
 import mmmaskformer  # noqa: F401
 from mmmaskformer.datasets import generate_synthetic_dataset
 from mmmaskformer.engine import BadSampleError, SampleGuard
-from tool_helpers import (TINY, TINY_PANOPTIC, data_options,
-                          panoptic_options, run_tool, stopped_cleanly)
-from bad_inputs import (PANOPTIC_BAD, SEMANTIC_BAD, named_file,
-                        spoil_panoptic, write_semantic_root, write_unusual)
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TINY = osp.join(REPO, 'configs', 'maskformer_r18-tiny_synthetic-64x64.py')
+TINY_PANOPTIC = osp.join(REPO, 'configs',
+                         'maskformer_r18-tiny_synthetic-panoptic-64x64.py')
 
 
 def guarded(config, split_cfg, data_root, policy='error', **overrides):
@@ -42,22 +43,22 @@ def index_of(guard, name):
     raise KeyError(name)
 
 
-@pytest.mark.parametrize('case', sorted(SEMANTIC_BAD))
-def test_semantic_bad_case_names_file_and_reason(case, tmp_path):
-    root = write_semantic_root(str(tmp_path), [case], good=1)
-    which, reason, _ = SEMANTIC_BAD[case]
+def test_semantic_bad_case_names_file_and_reason(semantic_bad_case, tmp_path, bad_inputs):
+    case = semantic_bad_case
+    root = bad_inputs.write_semantic_root(str(tmp_path), [case], good=1)
+    which, reason, _ = bad_inputs.SEMANTIC_BAD[case]
     guard = guarded(TINY, 'train_dataloader', root)
     good = guard[index_of(guard, '00000')]
     assert 'inputs' in good
     with pytest.raises(BadSampleError) as info:
         guard[index_of(guard, case)]
     msg = str(info.value)
-    assert named_file(root, 'train', case, which) in msg, msg
+    assert bad_inputs.named_file(root, 'train', case, which) in msg, msg
     assert reason in msg, msg
 
 
-def test_skip_draws_another_sample_deterministically(tmp_path):
-    root = write_semantic_root(str(tmp_path), ['label_rgb'], good=3)
+def test_skip_draws_another_sample_deterministically(tmp_path, bad_inputs):
+    root = bad_inputs.write_semantic_root(str(tmp_path), ['label_rgb'], good=3)
     guard = guarded(TINY, 'train_dataloader', root, policy='skip')
     from mmmaskformer.engine import SampleIndex
     bad = index_of(guard, 'label_rgb')
@@ -76,13 +77,13 @@ def panoptic_root(tmp_path_factory):
         progress=False)
 
 
-@pytest.mark.parametrize('case', sorted(PANOPTIC_BAD))
-def test_panoptic_bad_case_names_file_and_reason(case, panoptic_root,
-                                                 tmp_path):
+def test_panoptic_bad_case_names_file_and_reason(panoptic_bad_case,
+                                                 panoptic_root, tmp_path, bad_inputs):
+    case = panoptic_bad_case
     root = str(tmp_path / 'data')
     shutil.copytree(panoptic_root, root)
-    png = spoil_panoptic(root, case)
-    reason = PANOPTIC_BAD[case]
+    png = bad_inputs.spoil_panoptic(root, case)
+    reason = bad_inputs.PANOPTIC_BAD[case]
     if case == 'unknown_category':  # found while parsing: stops at start
         with pytest.raises(BadSampleError) as info:
             guarded(TINY_PANOPTIC, 'train_dataloader', root + '/')
@@ -104,31 +105,36 @@ def test_panoptic_bad_case_names_file_and_reason(case, panoptic_root,
 
 
 # ------------------------------------------------------ through the tools
-def train(data_root, work, extra_opts=(), expect_rc=0, iters=4, batch=4,
-          config=TINY):
-    return run_tool(['tools/train.py', config, '--work-dir', work,
-                     '--cfg-options'] +
-                    data_options(data_root, iters, batch_size=batch) +
-                    list(extra_opts), expect_rc=expect_rc)
+@pytest.fixture(scope='module')
+def train(run_tool, data_options):
+    """``train(data_root, work, extra_opts=(), expect_rc=0, iters=4,
+    batch=4, config=TINY)``: tools/train.py on a short run."""
+    def train(data_root, work, extra_opts=(), expect_rc=0, iters=4, batch=4,
+              config=TINY):
+        return run_tool(['tools/train.py', config, '--work-dir', work,
+                         '--cfg-options'] +
+                        data_options(data_root, iters, batch_size=batch) +
+                        list(extra_opts), expect_rc=expect_rc)
+    return train
 
 
-def test_train_skips_and_names_every_bad_sample(tmp_path):
-    cases = sorted(SEMANTIC_BAD)
-    root = write_semantic_root(str(tmp_path / 'data'), cases, good=8)
+def test_train_skips_and_names_every_bad_sample(tmp_path, bad_inputs, train):
+    cases = sorted(bad_inputs.SEMANTIC_BAD)
+    root = bad_inputs.write_semantic_root(str(tmp_path / 'data'), cases, good=8)
     log = train(root, str(tmp_path / 'w'),
                 ['train_cfg.max_bad_fraction=1.0',
                  'train_dataloader.sampler.shuffle=False'], iters=6)
     for case in cases:  # 18 samples in order, 24 draws: each is met
-        which, reason, _ = SEMANTIC_BAD[case]
-        path = named_file(root, 'train', case, which)
+        which, reason, _ = bad_inputs.SEMANTIC_BAD[case]
+        path = bad_inputs.named_file(root, 'train', case, which)
         assert re.search(re.escape(path) + '.*' + re.escape(reason), log), \
             (case, log[-3000:])
     assert 'Iter(train) [6/6]' in log
     assert re.search(r'skipped \d+ bad sample\(s\), \d+ so far', log)
 
 
-def test_train_error_policy_stops_with_one_message(tmp_path):
-    root = write_semantic_root(str(tmp_path / 'data'), ['label_16bit_large'],
+def test_train_error_policy_stops_with_one_message(tmp_path, bad_inputs, stopped_cleanly, train):
+    root = bad_inputs.write_semantic_root(str(tmp_path / 'data'), ['label_16bit_large'],
                                good=3)
     out = train(root, str(tmp_path / 'w'),
                 ['train_cfg.bad_sample=error',
@@ -137,17 +143,17 @@ def test_train_error_policy_stops_with_one_message(tmp_path):
     assert 'label_16bit_large.png' in msg and 'label values [258]' in msg
 
 
-def test_train_stops_when_too_many_samples_are_bad(tmp_path):
+def test_train_stops_when_too_many_samples_are_bad(tmp_path, bad_inputs, stopped_cleanly, train):
     # default policy: skip, at most 1% of max(drawn, dataset length) bad
-    root = write_semantic_root(str(tmp_path / 'data'),
+    root = bad_inputs.write_semantic_root(str(tmp_path / 'data'),
                                ['img_not_an_image'], good=3)
     out = train(root, str(tmp_path / 'w'), expect_rc=1, iters=3)
     msg = stopped_cleanly(out, 'BadSampleError')
     assert 'max_bad_fraction=0.01' in msg and 'img_not_an_image.png' in msg
 
 
-def test_validation_and_test_never_skip(tmp_path):
-    root = write_semantic_root(str(tmp_path / 'data'), [], good=2)
+def test_validation_and_test_never_skip(tmp_path, bad_inputs, data_options, run_tool, stopped_cleanly, train):
+    root = bad_inputs.write_semantic_root(str(tmp_path / 'data'), [], good=2)
     work = str(tmp_path / 'w')
     train(root, work, iters=2, batch=2)
     # a bad val image stops the test (and would stop validation)
@@ -179,8 +185,8 @@ train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 '''
 
 
-def test_valid_unusual_inputs_train(tmp_path):
-    root = write_unusual(str(tmp_path / 'data'))
+def test_valid_unusual_inputs_train(tmp_path, bad_inputs, train):
+    root = bad_inputs.write_unusual(str(tmp_path / 'data'))
     config = tmp_path / 'crop.py'
     config.write_text(CROP_CONFIG.format(tiny=TINY))
     log = train(root, str(tmp_path / 'w'),
@@ -200,10 +206,10 @@ def test_valid_unusual_inputs_train(tmp_path):
     assert (empty['data_samples'].gt_sem_seg.data == 255).all()
 
 
-def test_panoptic_train_names_the_bad_png(panoptic_root, tmp_path):
+def test_panoptic_train_names_the_bad_png(panoptic_root, tmp_path, bad_inputs, panoptic_options, run_tool, stopped_cleanly):
     root = str(tmp_path / 'data')
     shutil.copytree(panoptic_root, root)
-    png = spoil_panoptic(root, 'unlisted_id')
+    png = bad_inputs.spoil_panoptic(root, 'unlisted_id')
     opts = panoptic_options(root, 4)[1:] + [
         'train_cfg.bad_sample=error', 'train_dataloader.sampler.shuffle=False']
     out = run_tool(['tools/train.py', TINY_PANOPTIC, '--work-dir',

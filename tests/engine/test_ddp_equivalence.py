@@ -9,7 +9,7 @@ are those of ``tools/analysis/ddp_equivalence.py``.
 import os.path as osp
 import sys
 
-from tool_helpers import REPO
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 sys.path.insert(0, osp.join(REPO, 'tools', 'analysis'))
 import ddp_equivalence  # noqa: E402

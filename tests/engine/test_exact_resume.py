@@ -17,8 +17,8 @@ import torch
 
 from mmmaskformer.datasets import generate_synthetic_dataset
 from mmmaskformer.utils.checkpoint import safe_load
-from tool_helpers import (REPO, TINY, data_options, run_tool,
-                          stopped_cleanly, tool_env)
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TINY = osp.join(REPO, 'configs', 'maskformer_r18-tiny_synthetic-64x64.py')
 
 MAX_ITERS = 8
 
@@ -30,15 +30,21 @@ def data_root(tmp_path_factory):
                                       progress=False)
 
 
-def train_args(data_root, work_dir, extra=()):
-    return (['tools/train.py', TINY, '--work-dir', work_dir] + list(extra) +
-            ['--cfg-options'] +
-            data_options(data_root, MAX_ITERS, ckpt_interval=2, workers=1) +
-            ['model.decode_head.transformer_decoder.dropout=0.1'])
+@pytest.fixture(scope='module')
+def train_args(data_options):
+    """``train_args(data_root, work_dir, extra=())``: a short tiny run with
+    checkpoints every 2 iterations and dropout on."""
+    def train_args(data_root, work_dir, extra=()):
+        return (['tools/train.py', TINY, '--work-dir', work_dir] +
+                list(extra) + ['--cfg-options'] +
+                data_options(data_root, MAX_ITERS, ckpt_interval=2,
+                             workers=1) +
+                ['model.decode_head.transformer_decoder.dropout=0.1'])
+    return train_args
 
 
 @pytest.fixture(scope='module')
-def uninterrupted(data_root, tmp_path_factory):
+def uninterrupted(data_root, tmp_path_factory, run_tool, train_args):
     work = str(tmp_path_factory.mktemp('uninterrupted'))
     run_tool(train_args(data_root, work))
     return work
@@ -61,7 +67,7 @@ def assert_same_state(a: str, b: str):
 
 
 def test_sigkill_at_a_random_iteration_then_resume_is_bit_identical(
-        data_root, uninterrupted, tmp_path):
+        data_root, uninterrupted, tmp_path, run_tool, tool_env, train_args):
     kill_at = random.Random().randint(3, MAX_ITERS - 1)
     work = str(tmp_path / 'killed')
     proc = subprocess.Popen(
@@ -88,7 +94,7 @@ def test_sigkill_at_a_random_iteration_then_resume_is_bit_identical(
 
 
 def test_truncated_checkpoint_in_work_dir_is_passed_over(
-        data_root, uninterrupted, tmp_path):
+        data_root, uninterrupted, tmp_path, run_tool, train_args):
     work = str(tmp_path / 'truncated')
     os.makedirs(work)
     shutil.copy(osp.join(uninterrupted, 'iter_6.pth'), work)
@@ -111,7 +117,7 @@ def test_checkpoint_writes_are_atomic(uninterrupted):
         assert f.read().strip() == osp.join(uninterrupted, 'iter_8.pth')
 
 
-def test_corrupt_checkpoint_given_by_path_is_refused(data_root, tmp_path):
+def test_corrupt_checkpoint_given_by_path_is_refused(data_root, tmp_path, run_tool, stopped_cleanly, train_args):
     bad = tmp_path / 'corrupt.pth'
     bad.write_bytes(b'PK\x03\x04 this is not a checkpoint' * 10)
     out = run_tool(train_args(data_root, str(tmp_path / 'w'),
@@ -121,7 +127,7 @@ def test_corrupt_checkpoint_given_by_path_is_refused(data_root, tmp_path):
 
 
 def test_truncated_checkpoint_given_to_test_tool_is_refused(
-        data_root, uninterrupted, tmp_path):
+        data_root, uninterrupted, tmp_path, data_options, run_tool, stopped_cleanly):
     full = open(osp.join(uninterrupted, 'iter_8.pth'), 'rb').read()
     cut = tmp_path / 'cut.pth'
     cut.write_bytes(full[:len(full) - 100])
@@ -139,7 +145,7 @@ class _Evil:
         return os.system, (f'touch {self.marker}',)
 
 
-def test_crafted_checkpoint_cannot_run_code(data_root, tmp_path):
+def test_crafted_checkpoint_cannot_run_code(data_root, tmp_path, data_options, run_tool, stopped_cleanly, train_args):
     marker = tmp_path / 'pwned'
     evil = _Evil()
     evil.marker = str(marker)
@@ -159,7 +165,7 @@ def test_crafted_checkpoint_cannot_run_code(data_root, tmp_path):
 
 
 def test_our_checkpoints_test_weights_only_and_convert(
-        data_root, uninterrupted, tmp_path):
+        data_root, uninterrupted, tmp_path, data_options, run_tool):
     ckpt = osp.join(uninterrupted, 'iter_8.pth')
     out = run_tool(['tools/test.py', TINY, ckpt, '--work-dir',
                     str(tmp_path / 't'), '--cfg-options'] +

@@ -13,7 +13,6 @@ from mmmaskformer.models.assigners.hungarian_assigner import \
     MaskFormerHungarianAssigner
 from mmmaskformer.models.losses.set_criterion import SetCriterion
 from mmmaskformer.structures import MaskTargets
-from tool_helpers import TINY, data_options, run_tool, stopped_cleanly
 
 
 class _Model(nn.Module):
@@ -71,8 +70,9 @@ EXPLODE = ['optim_wrapper.clip_grad=None', 'optim_wrapper.optimizer.lr=1e12',
            'optim_wrapper.optimizer.weight_decay=0.0']
 
 
-def test_train_stops_on_a_nonfinite_loss(data_root, tmp_path):
-    out = run_tool(['tools/train.py', TINY, '--work-dir', str(tmp_path / 'w'),
+def test_train_stops_on_a_nonfinite_loss(data_root, tmp_path, run_tool, data_options,
+        stopped_cleanly, tiny_config):
+    out = run_tool(['tools/train.py', tiny_config, '--work-dir', str(tmp_path / 'w'),
                     '--cfg-options'] + data_options(data_root, 6) + EXPLODE,
                    expect_rc=1)
     msg = stopped_cleanly(out, 'NonFiniteLossError')
@@ -81,8 +81,9 @@ def test_train_stops_on_a_nonfinite_loss(data_root, tmp_path):
     assert 'img_dir/train/0000' in msg  # the files of the batch
 
 
-def test_train_skips_nonfinite_steps_then_stops(data_root, tmp_path):
-    out = run_tool(['tools/train.py', TINY, '--work-dir', str(tmp_path / 'w'),
+def test_train_skips_nonfinite_steps_then_stops(data_root, tmp_path, run_tool, data_options,
+        stopped_cleanly, tiny_config):
+    out = run_tool(['tools/train.py', tiny_config, '--work-dir', str(tmp_path / 'w'),
                     '--cfg-options'] + data_options(data_root, 10) + EXPLODE +
                    ['optim_wrapper.nonfinite_loss=skip',
                     'optim_wrapper.max_nonfinite_skips=3'], expect_rc=1)
@@ -170,8 +171,9 @@ def test_losses_finite_and_close_to_float32_under_bf16_autocast():
     assert torch.isfinite(mask.grad).all()
 
 
-def test_amp_on_cpu_stops_with_a_clear_message(data_root, tmp_path):
-    out = run_tool(['tools/train.py', TINY, '--amp', '--work-dir',
+def test_amp_on_cpu_stops_with_a_clear_message(data_root, tmp_path, run_tool, data_options,
+        stopped_cleanly, tiny_config):
+    out = run_tool(['tools/train.py', tiny_config, '--amp', '--work-dir',
                     str(tmp_path / 'w'), '--cfg-options'] +
                    data_options(data_root, 2), expect_rc=1)
     assert '--amp needs a GPU' in out and 'Traceback' not in out

@@ -8,6 +8,7 @@ sizes whose padding must be cropped before the resize. Every reference is
 written out plainly in this file: per pair focal and dice, every
 permutation for the matching, per-pixel loops where they are short.
 """
+import os.path as osp
 import itertools
 
 import torch
@@ -21,9 +22,12 @@ import mmmaskformer  # noqa: F401
 from mmmaskformer.models.losses.set_criterion import SetCriterion
 from mmmaskformer.registry import MODELS
 from mmmaskformer.structures import MaskTargets
-from tool_helpers import TINY
 
 K, Q = 3, 4
+
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TINY = osp.join(REPO, 'configs', 'maskformer_r18-tiny_synthetic-64x64.py')
 
 
 def focal(x, t, alpha=0.25, gamma=2.0):

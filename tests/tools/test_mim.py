@@ -16,8 +16,6 @@ import yaml
 from mmmaskformer.datasets import generate_synthetic_dataset
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(REPO, 'tests'))
-from tool_helpers import data_options, run_tool, tool_env  # noqa: E402
 
 
 
@@ -47,7 +45,7 @@ def test_metafiles_cover_every_config_with_the_readme_numbers():
 
 
 @pytest.fixture(scope='module')
-def wheel_env(tmp_path_factory):
+def wheel_env(tmp_path_factory, tool_env):
     """This repository installed as a wheel (``.mim`` copied in, as
     ``setup.py`` does for wheels) into a fresh virtual environment that
     sees the current one's packages."""
@@ -86,11 +84,15 @@ def wheel_env(tmp_path_factory):
     return python
 
 
-def mim(python, *args, **kwargs):
-    return subprocess.run(
-        [python, '-c', 'import sys; from mim.cli import cli; '
-         'sys.argv = ["mim"] + sys.argv[1:]; cli()', *args],
-        capture_output=True, text=True, env=tool_env(), **kwargs)
+@pytest.fixture(scope='module')
+def mim(tool_env):
+    """``mim(python, *args, **kwargs)``: run the mim CLI of ``python``."""
+    def mim(python, *args, **kwargs):
+        return subprocess.run(
+            [python, '-c', 'import sys; from mim.cli import cli; '
+             'sys.argv = ["mim"] + sys.argv[1:]; cli()', *args],
+            capture_output=True, text=True, env=tool_env(), **kwargs)
+    return mim
 
 
 def _assert_lists_our_configs(proc):
@@ -101,12 +103,12 @@ def _assert_lists_our_configs(proc):
     assert 'maskformer_R101_bs16_90k' in proc.stdout  # the weights to convert
 
 
-def test_mim_search_lists_our_configs(wheel_env):
+def test_mim_search_lists_our_configs(wheel_env, mim):
     _assert_lists_our_configs(mim(wheel_env, 'search', 'mmmaskformer',
                                   timeout=300))
 
 
-def test_mim_finds_the_editable_install():
+def test_mim_finds_the_editable_install(mim):
     """tools/install.sh's editable install: mim finds the package (through
     the link tools/misc/mim_link.py puts in site-packages) at this
     checkout, and searches it."""
@@ -122,7 +124,7 @@ def test_mim_finds_the_editable_install():
 
 
 @pytest.fixture(scope='module')
-def mim_run(wheel_env, tmp_path_factory):
+def mim_run(wheel_env, tmp_path_factory, mim, data_options):
     """A 2-iteration `mim train` of the demo config in the wheel install."""
     tmp = tmp_path_factory.mktemp('mim-train')
     root = generate_synthetic_dataset(str(tmp / 'syn'), num_train=8,
@@ -147,7 +149,9 @@ def _miou(log):
     return float(value)
 
 
-def test_mim_test_scores_the_checkpoint_as_tools_test(mim_run, tmp_path):
+def test_mim_test_scores_the_checkpoint_as_tools_test(mim_run, tmp_path, mim,
+                                                       data_options,
+                                                       run_tool):
     """`mim test mmmaskformer CONFIG --checkpoint CKPT` (editable install)
     loads the checkpoint and gives the mIoU that tools/test.py gives."""
     root, tmp, _ = mim_run

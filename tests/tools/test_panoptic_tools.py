@@ -12,7 +12,6 @@ import pytest
 from panopticapi.evaluation import pq_compute
 
 from mmmaskformer.datasets import generate_synthetic_dataset
-from tool_helpers import panoptic_options
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs',
@@ -33,7 +32,7 @@ def run(args):
     return proc.stdout + proc.stderr
 
 
-def test_panoptic_train_test_out_show(data_root, tmp_path):
+def test_panoptic_train_test_out_show(data_root, tmp_path, panoptic_options):
     work = str(tmp_path / 'train')
     log = run(['tools/train.py', CONFIG, '--work-dir', work] +
               panoptic_options(data_root, 2))

@@ -4,7 +4,7 @@ import sys
 
 import torch
 
-from tool_helpers import REPO
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 sys.path.insert(0, osp.join(REPO, 'tools', 'analysis'))
 from step_measures import MemoryTracker, OpCounter  # noqa: E402

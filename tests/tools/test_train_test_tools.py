@@ -10,7 +10,6 @@ import pytest
 import torch
 
 from mmmaskformer.datasets import generate_synthetic_dataset
-from tool_helpers import data_options
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'maskformer_r18-tiny_synthetic-64x64.py')
@@ -23,9 +22,12 @@ def data_root(tmp_path_factory):
                                       progress=False)
 
 
-def options(data_root, max_iters, ckpt_interval=None):
-    return ['--cfg-options'] + data_options(data_root, max_iters,
-                                            ckpt_interval)
+@pytest.fixture(scope='module')
+def options(data_options):
+    def options(data_root, max_iters, ckpt_interval=None):
+        return ['--cfg-options'] + data_options(data_root, max_iters,
+                                                ckpt_interval)
+    return options
 
 
 def run(args, env=None, cwd=REPO):
@@ -42,7 +44,7 @@ def latest_metrics(work_dir):
         return json.load(f)
 
 
-def test_train_resume_test(data_root, tmp_path):
+def test_train_resume_test(data_root, tmp_path, options):
     work = str(tmp_path / 'train')
     run(['tools/train.py', CONFIG, '--work-dir', work] +
         options(data_root, 4, ckpt_interval=2))
@@ -80,7 +82,7 @@ def test_train_resume_test(data_root, tmp_path):
     assert 'mIoU' in latest_metrics(str(tmp_path / 'tta'))
 
 
-def test_dist_train_two_processes_on_cpu(data_root, tmp_path):
+def test_dist_train_two_processes_on_cpu(data_root, tmp_path, options):
     work = str(tmp_path / 'dist')
     env = dict(os.environ, PYTHON=sys.executable, PORT='29533',
                OMP_NUM_THREADS='1')

@@ -1,5 +1,6 @@
 """--tta merges as the official SemanticSegmentorWithTTA: the mean of the
 views' score maps (mmseg's SegTTAModel averages their softmax)."""
+import os.path as osp
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
@@ -10,12 +11,15 @@ from mmseg.structures import SegDataSample
 import mmmaskformer  # noqa: F401
 from mmmaskformer.models.segmentors import MaskFormerTTAModel
 from mmmaskformer.registry import MODELS
-from tool_helpers import TINY
 
 # two views of a 1x1 image, 3 classes: the mean favours class 2, the mean of
 # the softmaxes class 0
 VIEW_1 = [2.5, 0.1, 2.1]
 VIEW_2 = [0.1, 0.9, 0.7]
+
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TINY = osp.join(REPO, 'configs', 'maskformer_r18-tiny_synthetic-64x64.py')
 
 
 def views():

@@ -1,9 +1,11 @@
 """Synthetic official (detectron2) MaskFormer state dicts, generated from the
 key tables of the official release (shared/docs/official-maskformer.md,
-section 7): exact names and shapes, random values."""
+section 7): exact names and shapes, random values; the ``official_keys`` fixture."""
 from collections import OrderedDict
+from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
 BLOCKS = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3)}
 
@@ -167,3 +169,9 @@ def swin_backbone(size='t', rng=None):
 def swin_channels(size):
     dim = SWIN[size][0]
     return tuple(dim * 2**i for i in range(4))
+
+
+@pytest.fixture(scope='session')
+def official_keys():
+    """The generators above: ``official_keys.resnet_backbone(50)`` etc."""
+    return SimpleNamespace(resnet_backbone=resnet_backbone, maskformer_head=maskformer_head, swin_backbone=swin_backbone, swin_channels=swin_channels)

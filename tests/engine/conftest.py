@@ -1,10 +1,13 @@
-"""Writers of bad and unusual samples for the bad-input tests."""
+"""Writers of bad and unusual samples for the bad-input tests, as the
+``bad_inputs`` fixture (and the cases as parametrised fixtures)."""
 import json
 import os
 import os.path as osp
+from types import SimpleNamespace
 
 import cv2
 import numpy as np
+import pytest
 
 from mmmaskformer.datasets import make_sample
 
@@ -185,3 +188,26 @@ PANOPTIC_BAD = {
     'unknown_category': 'category_id 999',
     'missing_png': 'no such file',
 }
+
+
+@pytest.fixture(scope='session')
+def bad_inputs():
+    """The writers and case tables above."""
+    return SimpleNamespace(
+        SEMANTIC_BAD=SEMANTIC_BAD, PANOPTIC_BAD=PANOPTIC_BAD,
+        named_file=named_file, write_good=write_good,
+        write_semantic_root=write_semantic_root, write_unusual=write_unusual,
+        spoil_panoptic=spoil_panoptic, panoptic_json=panoptic_json,
+        png_bytes=png_bytes, jpg_bytes=jpg_bytes)
+
+
+@pytest.fixture(params=sorted(SEMANTIC_BAD))
+def semantic_bad_case(request) -> str:
+    """Each semantic bad case by name."""
+    return request.param
+
+
+@pytest.fixture(params=sorted(PANOPTIC_BAD))
+def panoptic_bad_case(request) -> str:
+    """Each panoptic bad case by name."""
+    return request.param
