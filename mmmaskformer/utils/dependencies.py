@@ -3,7 +3,7 @@ import importlib
 from typing import List, Tuple
 
 INSTALL_HINT = ('Install the pinned stack with `bash tools/install.sh` '
-                '(see README, "Installation").')
+                '(see docs/install.md).')
 
 # (import name, pip requirement, minimum, maximum exclusive or None)
 REQUIRED: List[Tuple[str, str, str, str]] = [

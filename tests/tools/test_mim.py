@@ -27,7 +27,7 @@ def _models():
     return models
 
 
-def test_metafiles_cover_every_config_with_the_readme_numbers():
+def test_metafiles_cover_every_config_with_the_model_zoo_numbers():
     models = _models()
     configs = sorted(m['Config'] for m in models)
     assert configs == sorted(
@@ -35,11 +35,12 @@ def test_metafiles_cover_every_config_with_the_readme_numbers():
                                                          '*.py')))
     for m in models:
         assert m['Name'] == osp.splitext(osp.basename(m['Config']))[0]
-    readme = open(osp.join(REPO, 'README.md')).read()
+    readme = open(osp.join(REPO, 'configs', 'README.md')).read()
     for m in models:
         row = re.search(r'^\| `%s` \| [^|]+ \| ([\d.]+)' % re.escape(
             osp.basename(m['Config'])), readme, re.M)
-        if row and m.get('Results'):
+        if m.get('Results'):
+            assert row, f'{m["Name"]}: no model-zoo row in configs/README.md'
             (value, ) = m['Results'][0]['Metrics'].values()
             assert float(value) == float(row.group(1)), m['Name']
 

@@ -4,8 +4,8 @@
 # horizontal flip, padding to the crop with 128 / ignore.
 # Test: short side = crop size (max 4x), whole image.
 # Written out from mmseg's _base_/datasets/ade20k.py rather than inherited: a
-# `mmseg::` base stamps `_scope_='mmseg'` on the dataloaders and evaluator,
-# which would build mmseg's loaders and IoUMetric instead of our checking ones.
+# the pipelines are the official ones with our checking loaders, and a list
+# in an inherited base can only be replaced whole.
 dataset_type = 'ADE20KDataset'
 data_root = 'data/ade/ADEChallengeData2016'
 crop_size = (512, 512)

@@ -3,8 +3,8 @@
 # (512, 1024), SSD colour jitter, flip; test at short side 1024 (max
 # 2048), whole image; TTA: 6 short sides x0.5-1.75 + flip.
 # Written out from mmseg's _base_/datasets/cityscapes.py rather than inherited: a
-# `mmseg::` base stamps `_scope_='mmseg'` on the dataloaders and evaluator,
-# which would build mmseg's loaders and IoUMetric instead of our checking ones.
+# the pipelines are the official ones with our checking loaders, and a list
+# in an inherited base can only be replaced whole.
 dataset_type = 'CityscapesDataset'
 data_root = 'data/cityscapes/'
 crop_size = (512, 1024)

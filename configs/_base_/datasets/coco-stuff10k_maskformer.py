@@ -4,8 +4,8 @@
 # (640, 640), SSD colour jitter, flip; test at short side 640 (max
 # 2560), whole image; TTA: 6 short sides x0.5-1.75 + flip.
 # Written out from mmseg's _base_/datasets/coco-stuff10k.py rather than inherited: a
-# `mmseg::` base stamps `_scope_='mmseg'` on the dataloaders and evaluator,
-# which would build mmseg's loaders and IoUMetric instead of our checking ones.
+# the pipelines are the official ones with our checking loaders, and a list
+# in an inherited base can only be replaced whole.
 dataset_type = 'COCOStuffDataset'
 data_root = 'data/coco_stuff10k'
 crop_size = (640, 640)

@@ -18,7 +18,7 @@ param_scheduler = [
 train_cfg = dict(type='mmmaskformer.ResumableIterBasedTrainLoop', max_iters=160000, val_interval=16000)
 val_cfg = dict(type='mmmaskformer.CheckedValLoop')
 test_cfg = dict(type='mmmaskformer.CheckedTestLoop')
-# mmseg's hooks, written out (not inherited: see ../default_runtime.py)
+# mmseg's schedule hooks (its schedule_160k.py), with our atomic checkpoints
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
