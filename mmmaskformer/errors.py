@@ -34,3 +34,12 @@ class NonFiniteLossError(RunStopped):
 
 class CheckpointError(RunStopped):
     """A checkpoint is truncated, corrupt or unsafe to load (names it)."""
+
+
+class ConfigError(RunStopped):
+    """A config or a ``--cfg-options`` key is wrong (names the key)."""
+
+
+class ResumeMismatchError(RunStopped):
+    """A resume would continue a run whose batch size, dataset length or
+    learning rate changed since the checkpoint (names what changed)."""

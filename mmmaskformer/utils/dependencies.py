@@ -13,6 +13,7 @@ REQUIRED: List[Tuple[str, str, str, str]] = [
     ('mmseg', 'mmsegmentation==1.2.2', '1.2.0', '1.3.0'),
     ('mmdet', 'mmdet==3.3.0', '3.3.0', '3.4.0'),
     ('scipy', 'scipy', '1.0', None),
+    ('timm', 'timm==1.0.31', '0.9', None),
     ('pycocotools', 'pycocotools', '0', None),
     ('panopticapi', 'panopticapi-lite', '0', None),
 ]

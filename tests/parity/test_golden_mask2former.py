@@ -31,10 +31,14 @@ from mmmaskformer.models.losses.point_sampling import point_sample
 from mmmaskformer.models.losses.set_criterion import pad_target_masks
 from mmmaskformer.registry import MODELS
 from mmmaskformer.structures import MaskTargets
-from conftest import shared_dir
 
 ATOL = RTOL = 1e-5
-GOLDEN_DIR = osp.join(shared_dir(), 'golden-mask2former')
+# where the golden files are: $MMMASKFORMER_SHARED, or ../shared beside
+# the repository (the `shared` fixture of tests/conftest.py says the same)
+SHARED = os.environ.get('MMMASKFORMER_SHARED', osp.join(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), '..',
+    'shared'))
+GOLDEN_DIR = osp.join(SHARED, 'golden-mask2former')
 GOLDEN = sorted(glob.glob(osp.join(GOLDEN_DIR, '*.pt')))
 CASES = [pytest.param(p, id=osp.basename(p)) for p in GOLDEN] or [
     pytest.param(None, id='no-golden-files')]

@@ -1,5 +1,7 @@
 """Missing dependencies and wrong config keys fail loudly, naming the cause."""
 import importlib
+import subprocess
+import sys
 
 import pytest
 from mmengine.registry import init_default_scope
@@ -23,6 +25,23 @@ def test_missing_dependency_names_what_to_install(monkeypatch):
     msg = str(e.value)
     assert 'panopticapi' in msg and 'panopticapi-lite' in msg
     assert 'tools/install.sh' in msg
+
+
+@pytest.mark.slow
+def test_missing_timm_in_a_fresh_process_gives_the_dependency_list():
+    """timm is imported by the backbones package: without it, importing
+    mmmaskformer stops on the dependency list, not on timm's own error."""
+    proc = subprocess.run(
+        [sys.executable, '-c',
+         'import sys; sys.modules["timm"] = None; import mmmaskformer'],
+        capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1
+    last = proc.stderr.strip().splitlines()
+    start = next(i for i, line in enumerate(last)
+                 if line.startswith('ImportError: mmmaskformer cannot start'))
+    assert any(line.startswith('- timm: cannot be imported')
+               and 'timm==1.0.31' in line for line in last[start:]), \
+        proc.stderr[-2000:]
 
 
 def test_wrong_version_is_reported(monkeypatch):

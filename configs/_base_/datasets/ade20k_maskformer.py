@@ -11,7 +11,7 @@ data_root = 'data/ade/ADEChallengeData2016'
 crop_size = (512, 512)
 train_pipeline = [
     dict(type='mmmaskformer.LoadCheckedImage'),
-    dict(type='mmmaskformer.LoadCheckedAnnotations', reduce_zero_label=True),
+    dict(type='mmmaskformer.LoadCheckedAnnotations'),
     dict(
         type='RandomChoiceResize',
         scales=[int(512 * x * 0.1) for x in range(5, 21)],
@@ -32,7 +32,7 @@ train_pipeline = [
 test_pipeline = [
     dict(type='mmmaskformer.LoadCheckedImage'),
     dict(type='ResizeShortestEdge', scale=512, max_size=2048),
-    dict(type='mmmaskformer.LoadCheckedAnnotations', reduce_zero_label=True),
+    dict(type='mmmaskformer.LoadCheckedAnnotations'),
     dict(type='PackSegInputs')
 ]
 # official TEST.AUG: short sides 256..896 (x0.5..x1.75 of 512), max 3584, + flip

@@ -4,7 +4,7 @@ _base_ = ['./ade20k_maskformer.py']
 crop_size = (640, 640)
 train_pipeline = [
     dict(type='mmmaskformer.LoadCheckedImage'),
-    dict(type='mmmaskformer.LoadCheckedAnnotations', reduce_zero_label=True),
+    dict(type='mmmaskformer.LoadCheckedAnnotations'),
     dict(
         type='RandomChoiceResize',
         scales=[int(640 * x * 0.1) for x in range(5, 21)],
@@ -25,7 +25,7 @@ train_pipeline = [
 test_pipeline = [
     dict(type='mmmaskformer.LoadCheckedImage'),
     dict(type='ResizeShortestEdge', scale=640, max_size=2560),
-    dict(type='mmmaskformer.LoadCheckedAnnotations', reduce_zero_label=True),
+    dict(type='mmmaskformer.LoadCheckedAnnotations'),
     dict(type='PackSegInputs')
 ]
 tta_pipeline = [
