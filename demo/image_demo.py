@@ -12,7 +12,8 @@ import argparse
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+DEMO = osp.dirname(osp.abspath(__file__))
+sys.path[:0] = [osp.dirname(DEMO), DEMO]  # the package, and build_inferencer
 
 import mmcv  # noqa: E402
 
@@ -24,8 +25,9 @@ def main(argv=None):
     parser.add_argument('checkpoint')
     parser.add_argument('--out-file', default=None)
     parser.add_argument('--task', default=None,
-                        choices=['semantic', 'panoptic', 'instance'],
-                        help="default: what the config was trained for")
+                        help='semantic, panoptic or instance (the task table '
+                        'of mmmaskformer.apis.tasks); default: what the '
+                        'config was trained for')
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--opacity', type=float, default=0.5)
     parser.add_argument('--threshold', type=float, default=None,
@@ -38,11 +40,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if not osp.isfile(args.img) or mmcv.imread(args.img) is None:
         raise SystemExit(f'{args.img}: not a readable image')
-    from mmmaskformer.apis import MaskFormerInferencer
-    inferencer = MaskFormerInferencer(args.config, args.checkpoint,
-                                      device=args.device, show_progress=False)
-    if hasattr(inferencer.visualizer, 'alpha'):
-        inferencer.visualizer.alpha = args.opacity
+    from build_inferencer import build_inferencer  # imports the package
+    inferencer = build_inferencer(args)
     out = inferencer(args.img, task=args.task, threshold=args.threshold,
                      return_vis=True, show=args.show)
     if args.out_file:

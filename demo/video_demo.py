@@ -13,7 +13,8 @@ import argparse
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+DEMO = osp.dirname(osp.abspath(__file__))
+sys.path[:0] = [osp.dirname(DEMO), DEMO]  # the package, and build_inferencer
 
 import cv2  # noqa: E402
 from mmengine.utils import ProgressBar  # noqa: E402
@@ -25,7 +26,9 @@ def main(argv=None):
     parser.add_argument('config')
     parser.add_argument('checkpoint')
     parser.add_argument('--task', default=None,
-                        choices=['semantic', 'panoptic', 'instance'])
+                        help='semantic, panoptic or instance (the task table '
+                        'of mmmaskformer.apis.tasks); default: what the '
+                        'config was trained for')
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--opacity', type=float, default=0.5)
     parser.add_argument('--threshold', type=float, default=None)
@@ -43,11 +46,8 @@ def main(argv=None):
     capture = cv2.VideoCapture(source)
     if not capture.isOpened():
         raise SystemExit(f'{args.video}: cannot be opened as a video')
-    from mmmaskformer.apis import MaskFormerInferencer
-    inferencer = MaskFormerInferencer(args.config, args.checkpoint,
-                                      device=args.device, show_progress=False)
-    if hasattr(inferencer.visualizer, 'alpha'):
-        inferencer.visualizer.alpha = args.opacity
+    from build_inferencer import build_inferencer  # imports the package
+    inferencer = build_inferencer(args)
     fps = args.output_fps if args.output_fps > 0 else \
         capture.get(cv2.CAP_PROP_FPS) or 25
     width = args.output_width if args.output_width > 0 else \
