@@ -12,8 +12,11 @@ from mmmaskformer.registry import MODELS
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', '*.py')))
-SEMANTIC = [c for c in CONFIGS if 'panoptic' not in osp.basename(c)]
-PANOPTIC = [c for c in CONFIGS if 'panoptic' in osp.basename(c)]
+# the mmdet-path configs (panoptic, and instance trained directly) say so
+# in their names
+SEMANTIC = [c for c in CONFIGS if 'panoptic' not in osp.basename(c)
+            and 'instance' not in osp.basename(c)]
+PANOPTIC = [c for c in CONFIGS if c not in SEMANTIC]
 
 # Modules reused on purpose: backbones, segmentor wrappers, data
 # preprocessors and torch/mmcv/mmengine building blocks.
@@ -81,13 +84,13 @@ def test_swin_l_ade20k_parameters():
 
 def test_unprefixed_names_resolve_to_our_classes():
     from mmmaskformer.models import (MaskFormerHungarianAssigner, MaskFormerHead,
-                                     MaskFocalLoss)
+                                     SetCriterion)
     from mmmaskformer.registry import TASK_UTILS
     init_default_scope('mmmaskformer')
     assert MODELS.get('MaskFormerHead') is MaskFormerHead
-    assert MODELS.get('MaskFocalLoss') is MaskFocalLoss
-    # our mask losses do not shadow mmdet's FocalLoss/DiceLoss (other
-    # signatures): those names are not ours
+    assert MODELS.get('SetCriterion') is SetCriterion
+    # our criterion's focal/dice terms do not shadow mmdet's
+    # FocalLoss/DiceLoss (other signatures): those names are not ours
     assert not any(MODELS.get(n).__module__.startswith('mmmaskformer')
                    for n in ('FocalLoss', 'DiceLoss') if MODELS.get(n))
     assert TASK_UTILS.get('MaskFormerHungarianAssigner') is MaskFormerHungarianAssigner
@@ -101,8 +104,8 @@ def test_unprefixed_names_resolve_to_our_classes():
              transformer_decoder=dict(type='DETRTransformerDecoder',
                                       hidden_dim=32, num_queries=3,
                                       num_heads=2, num_layers=1)))
+    assert type(head.criterion) is SetCriterion
     assert type(head.criterion.assigner) is MaskFormerHungarianAssigner
-    assert type(head.criterion.loss_mask) is MaskFocalLoss
     init_default_scope('mmmaskformer')
 
 
@@ -112,7 +115,7 @@ def test_tta_wrapped_model_is_ours(path):
     merge), built here from inside mmseg's scope: the head must still be
     ours."""
     from mmmaskformer.models.segmentors import MaskFormerTTAModel
-    from mmmaskformer.models import MaskFormerHead
+    from mmmaskformer.models import Mask2FormerHead, MaskFormerHead
     cfg = Config.fromfile(path)
     assert 'tta_model' in cfg, 'every config supports tools/test.py --tta'
     tta = cfg.tta_model
@@ -126,7 +129,8 @@ def test_tta_wrapped_model_is_ours(path):
     head = model.module.decode_head
     assert type(head).__module__.startswith('mmmaskformer.'), type(head)
     if 'per-pixel' not in path:
-        assert type(head) is MaskFormerHead
+        assert type(head) is (Mask2FormerHead if 'mask2former' in path
+                              else MaskFormerHead)
 
 
 def test_semantic_and_panoptic_share_head_matcher_and_criterion():
@@ -134,19 +138,62 @@ def test_semantic_and_panoptic_share_head_matcher_and_criterion():
     tasks; only the targets and the post-processing differ."""
     from mmmaskformer.models import (MaskFormerHungarianAssigner, MaskFormerHead,
                                      MaskFormerPanoptic, SetCriterion)
+    from mmdet.structures import DetDataSample
+    from mmengine.structures import InstanceData, PixelData
+    from mmseg.structures import SegDataSample
+
+    from mmmaskformer.models.segmentors import panoptic_targets
     pair = [osp.join(REPO, 'configs', c) for c in (
         'maskformer_r50_ade20k.py', 'maskformer_r50_coco-panoptic.py')]
-    heads = []
+    models, heads = [], []
     for path in pair:
         _, model = build(path)
         head = getattr(model, 'decode_head', None) or model.panoptic_head
+        models.append(model.eval())  # no dropout: repeatable outputs
         heads.append(head)
         assert type(head) is MaskFormerHead
         assert type(head.criterion) is SetCriterion
         assert type(head.criterion.assigner) is MaskFormerHungarianAssigner
-    assert isinstance(build(pair[1])[1], MaskFormerPanoptic)
-    # one code path: the panoptic model calls the same loss entry point
-    assert MaskFormerPanoptic.loss.__code__.co_names.count('loss_by_targets')
+    semantic, panoptic = models
+    assert isinstance(panoptic, MaskFormerPanoptic)
+    # the same matching costs and loss weights (official: both tasks)
+    criteria = [head.criterion for head in heads]
+    assert vars(criteria[0].assigner) == vars(criteria[1].assigner)
+    assert criteria[0].weights == criteria[1].weights == dict(
+        loss_ce=1.0, loss_mask=20.0, loss_dice=1.0)
+    assert [c.loss_cls.class_weight[-1].item() for c in criteria] == \
+        [pytest.approx(0.1)] * 2
+    # one loss path: each model's training loss is exactly its criterion on
+    # its head's outputs and the task's targets, for every decoder layer
+    torch.manual_seed(0)
+    inputs = torch.randn(1, 3, 64, 64)
+    gt = torch.zeros(64, 64, dtype=torch.long)
+    gt[:, 40:] = 7
+    gt[:8] = 255
+    meta = dict(img_shape=(64, 64), pad_shape=(64, 64), ori_shape=(64, 64),
+                batch_input_shape=(64, 64))
+    seg = SegDataSample(metainfo=meta)
+    seg.gt_sem_seg = PixelData(data=gt[None])
+    det = DetDataSample(metainfo=meta)
+    det.gt_instances = InstanceData(labels=torch.tensor([3]),
+                                    masks=(gt == 0)[None])
+    det.gt_sem_seg = PixelData(
+        sem_seg=torch.where(gt == 7, 100, 255)[None])  # stuff class 100
+    cases = [(semantic, heads[0], seg, heads[0].semantic_targets([seg])),
+             (panoptic, heads[1], det,
+              panoptic_targets([det], panoptic.num_things,
+                               panoptic.num_classes))]
+    for model, head, sample, targets in cases:
+        assert [len(t.labels) for t in targets] == [2]
+        with torch.no_grad():
+            losses = model.loss(inputs, [sample])
+            losses = {k.replace('decode.', ''): v for k, v in losses.items()}
+            expected = head.criterion(*head(model.extract_feat(inputs)),
+                                      targets)
+        assert len(expected) == 3 * 6  # 3 terms x 6 decoder layers
+        assert list(losses) == list(expected)
+        for key, value in expected.items():
+            assert torch.equal(losses[key], value), key
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
@@ -222,7 +269,8 @@ def test_num_classes_match_the_dataset(path):
     head = cfg.model.get('decode_head') or cfg.model.panoptic_head
     assert head.num_classes == len(classes)
     if 'panoptic_head' in cfg.model:
-        things = DATASETS.get(dataset.type).METAINFO['thing_classes']
+        things = dataset.get('metainfo', {}).get('thing_classes') or \
+            DATASETS.get(dataset.type).METAINFO['thing_classes']
         assert cfg.model.num_things == len(things)
 
 
@@ -325,7 +373,8 @@ def test_runner_level_entries_build_our_classes(path):
 
 NAMED_AFTER_THE_PAPERS = {'MaskFormerHead', 'TransformerEncoderPixelDecoder',
                           'MSDeformAttnPixelDecoder',
-                          'MultiScaleMaskedTransformerDecoder'}
+                          'MultiScaleMaskedTransformerDecoder',
+                          'Mask2FormerHead'}
 
 
 def _upstream_names():

@@ -21,7 +21,7 @@ from mmseg.structures import SegDataSample
 import mmmaskformer  # noqa: F401
 from mmmaskformer.models.losses.set_criterion import SetCriterion
 from mmmaskformer.registry import MODELS
-from mmmaskformer.structures import MaskTargets
+from mmmaskformer.structures import FlatMatches, MaskTargets
 
 K, Q = 3, 4
 
@@ -82,7 +82,7 @@ def test_losses_and_matching_on_an_uneven_padded_batch():
     cls_logits, mask_logits, targets, (H, W) = make_batch()
     criterion = SetCriterion(num_classes=K)
     matches = criterion.assigner.assign(cls_logits, mask_logits, targets)
-    losses = criterion.unweighted_losses(cls_logits, mask_logits, targets)
+    losses = criterion(cls_logits, mask_logits, targets, weighted=False)
 
     num_masks = sum(len(t.labels) for t in targets)  # 5
     focal_sum = dice_sum = 0.0
@@ -94,8 +94,10 @@ def test_losses_and_matching_on_an_uneven_padded_batch():
         small = padded[:, ::4, ::4]  # nearest downsampling to stride 4
         qs, js = brute_force_match(cls_logits[0, b], mask_logits[0, b],
                                    t.labels, small)
-        assert matches[0][b][0].tolist() == qs
-        assert matches[0][b][1].tolist() == js
+        keep = matches.batch_idx == b
+        assert matches.query_idx[keep].tolist() == qs
+        offset = sum(len(u.labels) for u in targets[:b])
+        assert (matches.target_idx[keep] - offset).tolist() == js
         for q, j in zip(qs, js):
             target_classes[b, q] = t.labels[j]
             up = F.interpolate(mask_logits[0, b, q][None, None], size=(H, W),
@@ -130,9 +132,12 @@ def test_semantic_targets_leave_ignore_pixels_out_of_every_mask():
     assert not t.masks.any(0)[gt == 255].any()
     # ...so in the losses they are negatives of every mask (official)
     pred = torch.randn(1, len(t.labels), 3, 4)
-    losses = SetCriterion(num_classes=6).layer_losses(
-        torch.zeros(1, len(t.labels), 7), pred, [t],
-        t.masks.float(), [(torch.arange(3), torch.arange(3))], 3.0)
+    pairs = FlatMatches(torch.zeros(3, dtype=torch.long),
+                        torch.zeros(3, dtype=torch.long), torch.arange(3),
+                        torch.arange(3))
+    losses = SetCriterion(num_classes=6)(
+        torch.zeros(1, 1, len(t.labels), 7), pred[None], [t], pairs,
+        weighted=False)
     expected = sum(focal(pred[0, i], (gt == lab).float())
                    for i, lab in enumerate([0, 3, 5])) / 3
     assert torch.allclose(losses['loss_mask'], expected, atol=1e-6)

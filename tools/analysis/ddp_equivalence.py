@@ -31,7 +31,7 @@ _base_ = ['{tiny}']
 model = dict(
     backbone=dict(norm_cfg=dict(type='BN', requires_grad=False),
                   norm_eval=True),
-    decode_head=dict(criterion=dict(loss_cls=dict(loss_weight=0.0))))
+    decode_head=dict(criterion=dict(class_weight=0.0)))
 optim_wrapper = dict(
     _delete_=True, type='mmmaskformer.FiniteLossOptimWrapper',
     optimizer=dict(type='SGD', lr=0.05, momentum=0.0, weight_decay=0.0))

@@ -9,11 +9,10 @@ maskformer_criterion = dict(
     assigner=dict(
         type='mmmaskformer.MaskFormerHungarianAssigner', cost_class=1.0, cost_mask=20.0,
         cost_dice=1.0),
-    loss_cls=dict(
-        type='mmmaskformer.MaskClassificationLoss', no_object_weight=0.1,
-        loss_weight=1.0),
-    loss_mask=dict(type='mmmaskformer.MaskFocalLoss', loss_weight=20.0),
-    loss_dice=dict(type='mmmaskformer.MaskDiceLoss', loss_weight=1.0))
+    class_weight=1.0,
+    mask_weight=20.0,
+    dice_weight=1.0,
+    no_object_weight=0.1)
 
 # The official Swin backbone (D2SwinTransformer: four stage outputs before
 # patch merging, each through its own LayerNorm = mmseg's SwinTransformer

@@ -1,6 +1,7 @@
-from .hungarian_assigner import (FixedMatchingAssigner, MaskFormerHungarianAssigner,
-                                 downsample_target_masks)
+from .fixed_matching_assigner import FixedMatchingAssigner
+from .hungarian_assigner import MaskFormerHungarianAssigner, downsample_target_masks
 
 __all__ = [
-    "FixedMatchingAssigner", "MaskFormerHungarianAssigner", "downsample_target_masks"
+    'FixedMatchingAssigner', 'MaskFormerHungarianAssigner',
+    'downsample_target_masks'
 ]

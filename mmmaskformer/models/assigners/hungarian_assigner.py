@@ -7,7 +7,8 @@ import torch.nn.functional as F
 from scipy.optimize import linear_sum_assignment
 
 from mmmaskformer.registry import TASK_UTILS
-from mmmaskformer.structures import FlatMatches, LayerMatches, MaskTargets
+from mmmaskformer.structures import FlatMatches, MaskTargets
+
 from ..losses.functional import pairwise_dice_cost, pairwise_sigmoid_focal_cost
 from ..losses.point_sampling import point_sample
 
@@ -179,64 +180,17 @@ class MaskFormerHungarianAssigner:
         return np.concatenate(rows, axis=1)
 
     @torch.no_grad()
-    def assign_flat(self, cls_logits: torch.Tensor, mask_logits: torch.Tensor,
-                    targets: Sequence[MaskTargets]) -> FlatMatches:
-        """The pairs of all layers and images as flat index tensors, moved
-        to the device in one transfer: with the costs' transfer to the host,
-        one device-to-host sync per call."""
+    def assign(self, cls_logits: torch.Tensor, mask_logits: torch.Tensor,
+               targets: Sequence[MaskTargets]) -> FlatMatches:
+        """Match every layer of every image.
+
+        cls_logits (L, B, Q, K+1), mask_logits (L, B, Q, h, w) -> the pairs
+        of all layers and images as flat int64 index tensors on the inputs'
+        device, grouped by layer then image, queries ascending (scipy's
+        order), targets indexed among all images' targets. Moved to the
+        device in one transfer: with the costs' transfer to the host, one
+        device-to-host sync per call.
+        """
         table = torch.from_numpy(self._solve(cls_logits, mask_logits,
                                              targets))
         return FlatMatches(*table.to(cls_logits.device, non_blocking=True))
-
-    @torch.no_grad()
-    def assign(self, cls_logits: torch.Tensor, mask_logits: torch.Tensor,
-               targets: Sequence[MaskTargets]) -> List[LayerMatches]:
-        """Match every layer of every image.
-
-        Returns ``matches[l][b] = (query_idx, target_idx)``, int64 tensors on
-        the inputs' device, queries in ascending order (scipy's order), and
-        target indices within the image.
-        """
-        table = self._solve(cls_logits, mask_logits, targets)
-        offsets = np.cumsum([0] + [len(t.labels) for t in targets])
-        device = cls_logits.device
-        matches: List[LayerMatches] = []
-        for layer in range(cls_logits.shape[0]):
-            per_image = []
-            for b in range(len(targets)):
-                keep = (table[0] == layer) & (table[1] == b)
-                per_image.append(
-                    (torch.as_tensor(table[2, keep], device=device),
-                     torch.as_tensor(table[3, keep] - offsets[b],
-                                     device=device)))
-            matches.append(per_image)
-        return matches
-
-
-@TASK_UTILS.register_module()
-class FixedMatchingAssigner:
-    """MaskFormer-fixed (paper Table 4b): N = K queries, query ``i`` always
-    predicts class ``i``; a target of class ``c`` is matched to query ``c``
-    (official issue #22's recipe) instead of by Hungarian matching.
-
-    Valid for semantic targets (one segment per class). Raises when the
-    number of queries is not K or a class has several segments.
-    """
-
-    @torch.no_grad()
-    def assign(self, cls_logits: torch.Tensor, mask_logits: torch.Tensor,
-               targets: Sequence[MaskTargets]) -> List[LayerMatches]:
-        num_layers, _, num_queries, k1 = cls_logits.shape
-        if num_queries != k1 - 1:
-            raise ValueError(
-                f'MaskFormer-fixed needs num_queries == num_classes, got '
-                f'{num_queries} queries for {k1 - 1} classes')
-        per_image = []
-        for target in targets:
-            labels = target.labels.to(cls_logits.device)
-            if labels.unique().numel() != labels.numel():
-                raise ValueError('MaskFormer-fixed needs one segment per '
-                                 f'class, got labels {labels.tolist()}')
-            order = labels.argsort()
-            per_image.append((labels[order], order))
-        return [list(per_image) for _ in range(num_layers)]

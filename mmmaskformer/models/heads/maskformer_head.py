@@ -5,7 +5,8 @@ Data flow (paper Fig. 2)::
     feats -> pixel_decoder -> pixel_embed (B, C, H/4, W/4), memory
     memory -> transformer_decoder -> hs (L, B, Q, D)
     hs -> cls_embed -> cls_logits (L, B, Q, K+1)
-    hs -> mask_embed (3-layer MLP) -> (L, B, Q, C) --einsum pixel_embed--> mask_logits (L, B, Q, H/4, W/4)
+    hs -> mask_embed (3-layer MLP) -> (L, B, Q, C)
+       --einsum with pixel_embed--> mask_logits (L, B, Q, H/4, W/4)
 
 The same head serves semantic segmentation (through mmseg's
 ``EncoderDecoder``: ``loss``/``predict`` below) and panoptic segmentation
@@ -22,8 +23,9 @@ from torch import nn
 from mmmaskformer.layers import MLP
 from mmmaskformer.registry import MODELS, build_scoped
 from mmmaskformer.structures import MaskFormerOutput, MaskTargets
-from ..utils import labels_present
+
 from ..inference import SEMANTIC_INFERENCE
+from ..utils import labels_present
 
 
 @MODELS.register_module()

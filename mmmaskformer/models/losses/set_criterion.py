@@ -1,6 +1,11 @@
 """The MaskFormer set criterion: matching, then classification + focal +
-dice losses on the matched pairs of every decoder layer."""
-from typing import Dict, List, NamedTuple, Optional, Sequence
+dice losses on the matched pairs of every decoder layer.
+
+Shapes: L decoder layers, B images, Q queries, K classes, M_b targets of
+image b, N matched pairs of all layers and images, (h, w) the mask logits'
+size (stride 4), (H, W) the targets' (padded input) size.
+"""
+from typing import Dict, Optional, Sequence
 
 import torch
 import torch.distributed as dist
@@ -8,10 +13,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from mmmaskformer.registry import MODELS, TASK_UTILS, build_scoped
-from mmmaskformer.structures import FlatMatches, LayerMatches, MaskTargets
-from .functional import dice_loss, sigmoid_focal_loss
-from .mask_losses import upsampled_focal_dice
-from .point_sampling import point_sample, uncertain_point_coords
+from mmmaskformer.structures import FlatMatches, MaskTargets
+
+from .classification_loss import MaskClassificationLoss
+from .mask_losses import point_sampled_focal_dice, upsampled_focal_dice
 
 
 def num_masks_across_ranks(targets: Sequence[MaskTargets],
@@ -46,23 +51,6 @@ def pad_target_masks(targets: Sequence[MaskTargets], dtype) -> torch.Tensor:
     return torch.cat(out)
 
 
-def flat_matches(matches: List[LayerMatches],
-                 targets: Sequence[MaskTargets]) -> FlatMatches:
-    """Per-layer, per-image matches -> flat indices over all layers (target
-    indices among all images' targets)."""
-    offsets = [0]
-    for t in targets:
-        offsets.append(offsets[-1] + len(t.labels))
-    rows = [[], [], [], []]
-    for layer, layer_matches in enumerate(matches):
-        for b, (src, tgt) in enumerate(layer_matches):
-            rows[0].append(torch.full_like(src, layer))
-            rows[1].append(torch.full_like(src, b))
-            rows[2].append(src)
-            rows[3].append(tgt + offsets[b])
-    return FlatMatches(*(torch.cat(r) for r in rows))
-
-
 def target_classes_of(pairs: FlatMatches, targets: Sequence[MaskTargets],
                       num_layers: int, batch_size: int, num_queries: int,
                       num_classes: int, device) -> torch.Tensor:
@@ -76,14 +64,36 @@ def target_classes_of(pairs: FlatMatches, targets: Sequence[MaskTargets],
     return out
 
 
+def losses_by_key(per_layer: Dict[str, torch.Tensor]
+                  ) -> Dict[str, torch.Tensor]:
+    """(L,) vectors -> the official keys and order: the last layer first
+    (``loss_ce``, ``loss_mask``, ``loss_dice``), then auxiliary layers
+    ``0 .. L-2`` (``loss_ce_0`` ...)."""
+    num_layers = len(next(iter(per_layer.values())))
+    unbound = {k: v.unbind(0) for k, v in per_layer.items()}  # 1 op each
+    losses = {}
+    for layer in [num_layers - 1] + list(range(num_layers - 1)):
+        suffix = '' if layer == num_layers - 1 else f'_{layer}'
+        for key, values in unbound.items():
+            losses[key + suffix] = values[layer]
+    return losses
+
+
 @MODELS.register_module()
 class SetCriterion(nn.Module):
     """Matches every decoder layer to the targets and computes its losses.
 
     Loss keys follow the official release: ``loss_ce``, ``loss_mask``,
     ``loss_dice`` for the last layer, ``loss_ce_{i}`` ... for auxiliary layer
-    ``i`` (``i = 0`` is the first decoder layer). Returned values are weighted
-    by each loss module's ``loss_weight``; mmengine sums them.
+    ``i`` (``i = 0`` is the first decoder layer), each multiplied by its
+    weight (official ``weight_dict``); mmengine sums them.
+
+    * ``loss_ce``: cross-entropy over K+1 classes, the class-weighted mean
+      over all B*Q queries (no-object weight ``no_object_weight``), see
+      :class:`MaskClassificationLoss`;
+    * ``loss_mask``, ``loss_dice``: sigmoid focal (``focal_alpha``,
+      ``focal_gamma``) and dice losses summed over each layer's matched
+      masks, divided by ``num_masks``.
 
     Official details kept: the matching is re-run for every layer; mask losses
     are computed at the target resolution on bilinearly upsampled matched
@@ -94,157 +104,98 @@ class SetCriterion(nn.Module):
 
     ``num_points`` (opt-in memory-efficient mode, Mask2Former): the focal and
     dice losses are computed on that many points per matched mask instead of
-    the full-resolution upsampled masks, chosen by importance sampling
-    (``oversample_ratio`` x points drawn, the ``importance_sample_ratio``
-    most uncertain kept, the rest uniform); predictions are sampled at
-    stride 4, targets at full resolution. Pair it with the assigner's
+    the full-resolution upsampled masks, see
+    :func:`point_sampled_focal_dice`. Pair it with the assigner's
     ``num_points`` (uniform points for matching).
+
+    The assigner is any ``TASK_UTILS`` entry whose ``assign(cls_logits,
+    mask_logits, targets)`` returns :class:`FlatMatches`
+    (``MaskFormerHungarianAssigner``, ``FixedMatchingAssigner``).
     """
 
     def __init__(self, num_classes: int,
                  assigner: Optional[dict] = None,
-                 loss_cls: Optional[dict] = None,
-                 loss_mask: Optional[dict] = None,
-                 loss_dice: Optional[dict] = None,
+                 class_weight: float = 1.0,
+                 mask_weight: float = 20.0,
+                 dice_weight: float = 1.0,
+                 no_object_weight: float = 0.1,
+                 focal_alpha: float = 0.25,
+                 focal_gamma: float = 2.0,
                  num_points: Optional[int] = None,
                  oversample_ratio: float = 3.0,
                  importance_sample_ratio: float = 0.75) -> None:
         super().__init__()
         self.num_classes = num_classes
+        self.focal_alpha = focal_alpha
+        self.focal_gamma = focal_gamma
         self.num_points = num_points
         self.oversample_ratio = oversample_ratio
         self.importance_sample_ratio = importance_sample_ratio
         self.assigner = build_scoped(
             TASK_UTILS, assigner or dict(type='MaskFormerHungarianAssigner'))
-        self.loss_cls = build_scoped(
-            MODELS, loss_cls or dict(type='MaskClassificationLoss'),
-            num_classes=num_classes)
-        self.loss_mask = build_scoped(MODELS,
-                                      loss_mask or dict(type='MaskFocalLoss'))
-        self.loss_dice = build_scoped(MODELS,
-                                      loss_dice or dict(type='MaskDiceLoss'))
-        # each key's weight is held by its module
-        self.terms = dict(loss_ce=self.loss_cls, loss_mask=self.loss_mask,
-                          loss_dice=self.loss_dice)
+        self.loss_cls = MaskClassificationLoss(num_classes, no_object_weight)
+        # official weight_dict (cfg.MODEL.MASK_FORMER.{MASK,DICE}_WEIGHT)
+        self.weights = dict(loss_ce=class_weight, loss_mask=mask_weight,
+                            loss_dice=dice_weight)
 
-    def match(self, cls_logits: torch.Tensor, mask_logits: torch.Tensor,
-              targets: Sequence[MaskTargets]):
-        """``FlatMatches`` from assigners that offer them (one transfer, no
-        per-image bookkeeping on the device), else per-layer lists."""
-        if hasattr(self.assigner, 'assign_flat'):
-            return self.assigner.assign_flat(cls_logits, mask_logits,
-                                             targets)
-        return self.assigner.assign(cls_logits, mask_logits, targets)
+    def forward(self, cls_logits: torch.Tensor, mask_logits: torch.Tensor,
+                targets: Sequence[MaskTargets],
+                matches: Optional[FlatMatches] = None,
+                weighted: bool = True) -> Dict[str, torch.Tensor]:
+        """The losses of all layers, in the official key order.
 
-    # ---------------------------------------------------------- mask losses
-    def exact_mask_losses(self, pred: torch.Tensor, target_masks,
-                          target_idx):
-        """Per-mask losses at full resolution; pred (N, h, w) stride 4."""
-        return upsampled_focal_dice(pred, target_masks, self.loss_mask.alpha,
-                                    self.loss_mask.gamma, index=target_idx)
+        cls_logits (L, B, Q, K+1), mask_logits (L, B, Q, h, w), targets:
+        one :class:`MaskTargets` per image. ``matches``: the assigner's
+        when None (training), else given (to price another assignment).
+        ``weighted=False`` returns the terms before their weights (what
+        the official parity records). Matching and losses run in float32,
+        also under ``--amp``.
+        """
+        with torch.autocast(device_type=cls_logits.device.type,
+                            enabled=False):
+            cls_logits, mask_logits = cls_logits.float(), mask_logits.float()
+            if matches is None:
+                matches = self.assigner.assign(cls_logits, mask_logits,
+                                               targets)
+            per_layer = self._per_layer_losses(cls_logits, mask_logits,
+                                              targets, matches)
+        if weighted:
+            per_layer = {k: v * self.weights[k] for k, v in per_layer.items()}
+        return losses_by_key(per_layer)
 
-    def point_mask_losses(self, pred: torch.Tensor, target_masks,
-                          target_idx):
-        """Per-mask losses on ``num_points`` importance-sampled points."""
-        with torch.no_grad():
-            coords = uncertain_point_coords(
-                pred.detach(), self.num_points, self.oversample_ratio,
-                self.importance_sample_ratio)  # (N, P, 2)
-            tgt = point_sample(target_masks[target_idx], coords)  # (N, P)
-        pred = point_sample(pred, coords)  # (N, P)
-        return (sigmoid_focal_loss(pred, tgt, self.loss_mask.alpha,
-                                   self.loss_mask.gamma),
-                dice_loss(pred, tgt))
-
-    def all_layer_losses(self, cls_logits: torch.Tensor,
+    def _per_layer_losses(self, cls_logits: torch.Tensor,
                          mask_logits: torch.Tensor,
                          targets: Sequence[MaskTargets],
-                         target_masks: torch.Tensor, matches,
-                         num_masks) -> Dict[str, torch.Tensor]:
-        """Unweighted losses of every layer, computed for all layers at once.
+                         matches: FlatMatches) -> Dict[str, torch.Tensor]:
+        """Unweighted (L,) ``loss_ce``, ``loss_mask``, ``loss_dice``,
+        computed for all layers at once (float32 inputs).
 
-        cls_logits (L, B, Q, K+1), mask_logits (L, B, Q, h, w),
-        target_masks (sum M_b, H, W) float, matches: ``FlatMatches`` or
-        per-layer lists -> (L,) tensors ``loss_ce``, ``loss_mask``,
-        ``loss_dice``. The class loss is each layer's class-weighted mean
-        over its B*Q queries; the mask losses are each layer's sums over its
-        matched masks / ``num_masks``.
+        The class loss is each layer's class-weighted mean over its B*Q
+        queries; the mask losses are each layer's sums over its matched
+        masks / ``num_masks``.
         """
         num_layers, batch_size, num_queries = cls_logits.shape[:3]
-        pairs = matches if isinstance(matches, FlatMatches) else \
-            flat_matches(matches, targets)
+        num_masks = num_masks_across_ranks(targets, cls_logits.device)
         loss_ce = self.loss_cls(cls_logits, target_classes_of(
-            pairs, targets, num_layers, batch_size, num_queries,
+            matches, targets, num_layers, batch_size, num_queries,
             self.num_classes, cls_logits.device))  # (L,)
         zero = mask_logits.new_zeros(num_layers)
-        if pairs.query_idx.numel() == 0:
+        if matches.query_idx.numel() == 0:
             # keep a (zero) gradient path so every parameter takes part
             zero = zero + mask_logits.sum() * 0.0
             return dict(loss_ce=loss_ce, loss_mask=zero, loss_dice=zero)
-        pred = mask_logits[pairs.layer_idx, pairs.batch_idx, pairs.query_idx]
-        mode = self.point_mask_losses if self.num_points else \
-            self.exact_mask_losses
-        focal, dice = mode(pred, target_masks, pairs.target_idx)
-        loss_mask = zero.index_add(0, pairs.layer_idx, focal) / num_masks
-        loss_dice = zero.index_add(0, pairs.layer_idx, dice) / num_masks
-        return dict(loss_ce=loss_ce, loss_mask=loss_mask, loss_dice=loss_dice)
-
-    def layer_losses(self, cls_logits: torch.Tensor,
-                     mask_logits: torch.Tensor,
-                     targets: Sequence[MaskTargets],
-                     target_masks: torch.Tensor, matches: LayerMatches,
-                     num_masks) -> Dict[str, torch.Tensor]:
-        """Unweighted losses of one layer (cls_logits (B, Q, K+1),
-        mask_logits (B, Q, h, w))."""
-        losses = self.all_layer_losses(cls_logits[None], mask_logits[None],
-                                       targets, target_masks, [matches],
-                                       num_masks)
-        return {k: v[0] for k, v in losses.items()}
-
-    def unweighted_losses(self, cls_logits: torch.Tensor,
-                          mask_logits: torch.Tensor,
-                          targets: Sequence[MaskTargets],
-                          matches: Optional[List[LayerMatches]] = None
-                          ) -> Dict[str, torch.Tensor]:
-        """All layers' losses, in the official key order (last layer first,
-        then auxiliary layers 0..L-2), computed in float32 (also under
-        ``--amp``)."""
-        with torch.autocast(device_type=cls_logits.device.type,
-                            enabled=False):
-            return self._unweighted_losses(cls_logits.float(),
-                                           mask_logits.float(), targets,
-                                           matches)
-
-    def _per_layer_losses(self, cls_logits, mask_logits, targets, matches):
-        if matches is None:
-            matches = self.match(cls_logits, mask_logits, targets)
-        num_masks = num_masks_across_ranks(targets, cls_logits.device)
         target_masks = pad_target_masks(targets, torch.float32)
-        return self.all_layer_losses(cls_logits, mask_logits, targets,
-                                     target_masks, matches, num_masks)
-
-    @staticmethod
-    def _by_key(per_layer: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
-        """(L,) vectors -> the official keys, last layer first."""
-        num_layers = len(next(iter(per_layer.values())))
-        unbound = {k: v.unbind(0) for k, v in per_layer.items()}  # 1 op each
-        losses = {}
-        for layer in [num_layers - 1] + list(range(num_layers - 1)):
-            suffix = '' if layer == num_layers - 1 else f'_{layer}'
-            for key, values in unbound.items():
-                losses[key + suffix] = values[layer]
-        return losses
-
-    def _unweighted_losses(self, cls_logits, mask_logits, targets, matches):
-        return self._by_key(self._per_layer_losses(cls_logits, mask_logits,
-                                                   targets, matches))
-
-    def forward(self, cls_logits: torch.Tensor, mask_logits: torch.Tensor,
-                targets: Sequence[MaskTargets]) -> Dict[str, torch.Tensor]:
-        """Weighted losses of all layers (what training back-propagates)."""
-        with torch.autocast(device_type=cls_logits.device.type,
-                            enabled=False):
-            per_layer = self._per_layer_losses(
-                cls_logits.float(), mask_logits.float(), targets, None)
-        return self._by_key({k: v * self.terms[k].loss_weight
-                             for k, v in per_layer.items()})
+        pred = mask_logits[matches.layer_idx, matches.batch_idx,
+                           matches.query_idx]  # (N, h, w)
+        if self.num_points:
+            focal, dice = point_sampled_focal_dice(
+                pred, target_masks, matches.target_idx, self.num_points,
+                self.oversample_ratio, self.importance_sample_ratio,
+                self.focal_alpha, self.focal_gamma)
+        else:
+            focal, dice = upsampled_focal_dice(
+                pred, target_masks, self.focal_alpha, self.focal_gamma,
+                index=matches.target_idx)
+        loss_mask = zero.index_add(0, matches.layer_idx, focal) / num_masks
+        loss_dice = zero.index_add(0, matches.layer_idx, dice) / num_masks
+        return dict(loss_ce=loss_ce, loss_mask=loss_mask, loss_dice=loss_dice)

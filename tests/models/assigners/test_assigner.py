@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 import mmmaskformer  # noqa: F401
 from mmmaskformer.models.assigners import MaskFormerHungarianAssigner
-from mmmaskformer.structures import MaskTargets
+from mmmaskformer.structures import FlatMatches, MaskTargets
 
 
 def brute_force_cost(cls_logits, mask_logits, target, weights=(1, 20, 1)):
@@ -65,7 +65,9 @@ def test_matcher_equals_brute_force(seed, num_queries, num_targets):
                                target)
         torch.testing.assert_close(costs[0][layer].double(), ref,
                                    atol=1e-5, rtol=1e-5)
-        src, tgt = matches[layer][0]
+        keep = matches.layer_idx == layer
+        assert (matches.batch_idx[keep] == 0).all()
+        src, tgt = matches.query_idx[keep], matches.target_idx[keep]
         assert len(src) == min(num_queries, num_targets)
         assert src.tolist() == sorted(src.tolist())  # ascending queries
         got = sum(ref[s, t].item() for s, t in zip(src.tolist(),
@@ -81,10 +83,36 @@ def test_matcher_empty_targets():
     assigner = MaskFormerHungarianAssigner()
     target = MaskTargets(torch.zeros(0, dtype=torch.long),
                          torch.zeros(0, 8, 8, dtype=torch.bool))
-    matches = assigner.assign(torch.randn(3, 1, 5, 4), torch.randn(3, 1, 5, 2,
-                                                                   2),
-                              [target])
-    assert len(matches) == 3
-    for layer in matches:
-        src, tgt = layer[0]
-        assert src.numel() == 0 and tgt.numel() == 0
+    matches = assigner.assign(torch.randn(3, 1, 5, 4),
+                              torch.randn(3, 1, 5, 2, 2), [target])
+    assert isinstance(matches, FlatMatches)
+    for index in matches:
+        assert index.dtype == torch.int64 and index.numel() == 0
+
+
+def test_flat_matches_are_grouped_by_layer_then_image():
+    """One FlatMatches for the batch: per (layer, image) the pairs of that
+    image matched alone, in that order, target indices offset by the
+    targets of the images before it."""
+    g = torch.Generator().manual_seed(0)
+    counts = [2, 0, 3]
+    targets = [MaskTargets(torch.randint(4, (n, ), generator=g),
+                           torch.rand(n, 16, 16, generator=g) > 0.5)
+               for n in counts]
+    cls_logits = torch.randn(2, 3, 4, 5, generator=g)
+    mask_logits = torch.randn(2, 3, 4, 4, 4, generator=g) * 2
+    assigner = MaskFormerHungarianAssigner()
+    matches = assigner.assign(cls_logits, mask_logits, targets)
+    expected, offset = {}, [0, 2, 2]
+    for b, target in enumerate(targets):
+        alone = assigner.assign(cls_logits[:, b:b + 1],
+                                mask_logits[:, b:b + 1], [target])
+        for layer in range(2):
+            keep = alone.layer_idx == layer
+            expected[layer, b] = [(q, t + offset[b]) for q, t in zip(
+                alone.query_idx[keep].tolist(),
+                alone.target_idx[keep].tolist())]
+    rows = list(zip(*(index.tolist() for index in matches)))
+    assert rows == [(layer, b, q, t) for layer in range(2) for b in range(3)
+                    for q, t in expected[layer, b]]
+    assert len(rows) == 2 * (2 + 0 + 3)

@@ -4,8 +4,7 @@ import torch
 import mmmaskformer  # noqa: F401
 from mmmaskformer.models.assigners import MaskFormerHungarianAssigner
 from mmmaskformer.models.losses import SetCriterion
-from mmmaskformer.models.losses.point_sampling import (point_sample,
-                                                       uncertain_point_coords)
+from mmmaskformer.models.losses.point_sampling import point_sample, uncertain_point_coords
 from mmmaskformer.structures import MaskTargets
 
 
@@ -49,9 +48,9 @@ def test_point_losses_approach_the_exact_ones():
     exact = SetCriterion(num_classes=3)
     points = SetCriterion(num_classes=3, num_points=20000,
                           importance_sample_ratio=0.0)  # uniform: unbiased
-    matches = exact.match(cls, masks, targets)
-    e = exact.unweighted_losses(cls, masks, targets, matches)
-    p = points.unweighted_losses(cls, masks, targets, matches)
+    matches = exact.assigner.assign(cls, masks, targets)
+    e = exact(cls, masks, targets, matches, weighted=False)
+    p = points(cls, masks, targets, matches, weighted=False)
     assert torch.equal(e['loss_ce'], p['loss_ce'])
     for k in ('loss_mask', 'loss_dice'):
         assert abs(p[k] - e[k]) / e[k] < 0.03, (k, p[k], e[k])
@@ -70,6 +69,7 @@ def test_point_matching_agrees_on_clear_cases():
     cls = torch.zeros(1, 1, 3, 4)
     for q in range(3):
         cls[0, 0, q, perm[q]] = 5.0
-    (layer, ) = MaskFormerHungarianAssigner(num_points=500).assign(cls, masks, [target])
-    src, tgt = layer[0]
+    matches = MaskFormerHungarianAssigner(num_points=500).assign(cls, masks, [target])
+    assert matches.layer_idx.tolist() == [0] * 3
+    src, tgt = matches.query_idx, matches.target_idx
     assert [perm[s] for s in src.tolist()] == tgt.tolist()

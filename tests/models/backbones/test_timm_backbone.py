@@ -9,7 +9,6 @@ from mmengine.registry import init_default_scope
 
 import mmmaskformer  # noqa: F401
 from mmmaskformer.registry import MODELS
-from test_head import seg_sample
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
@@ -33,7 +32,7 @@ def tiny_timm_model(model_name):
     ('test_convnext', [24, 32, 48, 64]),
     ('test_efficientnet', None),
 ])
-def test_timm_backbone_trains_and_predicts(model_name, channels):
+def test_timm_backbone_trains_and_predicts(model_name, channels, seg_sample):
     torch.manual_seed(0)
     model = tiny_timm_model(model_name)
     in_ch = model.decode_head.pixel_decoder.in_channels

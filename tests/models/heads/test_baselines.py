@@ -4,10 +4,12 @@ import torch
 import torch.nn.functional as F
 
 import mmmaskformer  # noqa: F401
-from mmmaskformer.models import (FixedMatchingAssigner, PerPixelBaselineHead,
-                                 PerPixelBaselinePlusHead)
-from mmmaskformer.structures import MaskTargets
-from test_head import IN_CHANNELS, feats, seg_sample, tiny_head
+from mmmaskformer.models import (
+    FixedMatchingAssigner,
+    PerPixelBaselineHead,
+    PerPixelBaselinePlusHead,
+)
+from mmmaskformer.structures import FlatMatches, MaskTargets
 
 PIXEL_DECODER = dict(type='FPNPixelDecoder', conv_dim=32, mask_dim=32)
 
@@ -20,9 +22,9 @@ def gts(size=32):
     return gt
 
 
-def test_per_pixel_baseline_loss_is_pixel_ce_on_x4_logits():
+def test_per_pixel_baseline_loss_is_pixel_ce_on_x4_logits(feats, in_channels, seg_sample):
     torch.manual_seed(0)
-    head = PerPixelBaselineHead(3, IN_CHANNELS, PIXEL_DECODER).train()
+    head = PerPixelBaselineHead(3, in_channels, PIXEL_DECODER).train()
     x, gt = feats(), gts()
     losses = head.loss(x, [seg_sample(g) for g in gt])
     assert list(losses) == ['loss_sem_seg']
@@ -40,10 +42,10 @@ def test_per_pixel_baseline_loss_is_pixel_ce_on_x4_logits():
     assert head.predict(x, metas).shape == (2, 3, 32, 32)
 
 
-def test_per_pixel_baseline_plus_deep_supervision():
+def test_per_pixel_baseline_plus_deep_supervision(feats, in_channels, seg_sample):
     torch.manual_seed(0)
     head = PerPixelBaselinePlusHead(
-        3, IN_CHANNELS, PIXEL_DECODER,
+        3, in_channels, PIXEL_DECODER,
         transformer_decoder=dict(type='DETRTransformerDecoder', hidden_dim=32,
                                  num_heads=2, dim_feedforward=32,
                                  num_layers=3)).train()
@@ -68,11 +70,13 @@ def test_fixed_matching_pairs_query_with_its_class():
     ]
     matches = assigner.assign(torch.zeros(2, 2, 3, 4),
                               torch.zeros(2, 2, 3, 2, 2), targets)
-    assert len(matches) == 2  # every layer
-    for layer in matches:
-        (src0, tgt0), (src1, tgt1) = layer
-        assert src0.tolist() == [0, 2] and tgt0.tolist() == [1, 0]
-        assert src1.tolist() == [1] and tgt1.tolist() == [0]
+    assert isinstance(matches, FlatMatches)
+    # every layer; per image queries ascending; image 1's target 0 is
+    # target 2 of the batch
+    assert [index.tolist() for index in matches] == [
+        [0, 0, 0, 1, 1, 1], [0, 0, 1, 0, 0, 1], [0, 2, 1, 0, 2, 1],
+        [1, 0, 2, 1, 0, 2]]
+    assert all(index.dtype == torch.int64 for index in matches)
     with pytest.raises(ValueError, match='num_queries == num_classes'):
         assigner.assign(torch.zeros(1, 2, 5, 4), torch.zeros(1, 2, 5, 2, 2),
                         targets)
@@ -82,13 +86,64 @@ def test_fixed_matching_pairs_query_with_its_class():
                         dup)
 
 
-def test_maskformer_fixed_trains_through_the_criterion():
-    head = tiny_head(num_classes=5)
-    head.transformer_decoder.query_embed = torch.nn.Embedding(5, 32)
-    head.transformer_decoder.num_queries = 5
+def brute_force_focal(logits, target):
+    """Mean over pixels of alpha_t (1 - p_t)^2 BCE, alpha 0.25, in float64."""
+    x, t = logits.double(), target.double()
+    p = x.sigmoid()
+    ce = -(t * torch.log(p) + (1 - t) * torch.log(1 - p))
+    p_t = p * t + (1 - p) * (1 - t)
+    alpha_t = 0.25 * t + 0.75 * (1 - t)
+    return (alpha_t * (1 - p_t)**2 * ce).mean()
+
+
+def brute_force_dice(logits, target):
+    p, t = logits.double().sigmoid(), target.double()
+    return 1 - (2 * (p * t).sum() + 1) / (p.sum() + t.sum() + 1)
+
+
+def test_maskformer_fixed_trains_through_the_criterion(feats, seg_sample,
+                                                       tiny_head):
+    """MaskFormer-fixed through the head's loss: query c is trained on
+    class c. Every term equals a brute-force computation from the head's
+    outputs: CE towards class c on query c where c is present (no object,
+    weight 0.1, elsewhere), focal x20 and dice of query c's upsampled mask
+    against class c's mask, over the 5 masks of the batch."""
+    torch.manual_seed(0)
+    head = tiny_head(num_classes=5, num_queries=5)
     head.criterion.assigner = FixedMatchingAssigner()
     gt = gts()
-    gt[gt == 2] = 4
-    losses = head.loss(feats(), [seg_sample(g) for g in gt])
-    assert losses['loss_mask'].item() > 0
+    gt[gt == 2] = 4  # image 0: classes 0, 1 (+ ignore); image 1: 0, 1, 4
+    x = feats()
+    losses = head.loss(x, [seg_sample(g) for g in gt])
+    with torch.no_grad():
+        out = head(x)  # no dropout: the outputs the loss saw
+    present = [[0, 1], [0, 1, 4]]
+    num_masks = 5
+    expected = {}
+    for layer, suffix in ((1, ''), (0, '_0')):  # the last layer first
+        nll, weights, focal, dice = [], [], 0.0, 0.0
+        for b in range(2):
+            log_prob = out.cls_logits[layer, b].double().log_softmax(-1)
+            for q in range(5):
+                target = q if q in present[b] else 5  # 5 = no object
+                nll.append(-log_prob[q, target])
+                weights.append(1.0 if target < 5 else 0.1)
+            up = F.interpolate(out.mask_logits[layer, b][:, None],
+                               size=(32, 32), mode='bilinear',
+                               align_corners=False)[:, 0]
+            for c in present[b]:
+                focal += brute_force_focal(up[c], gt[b] == c)
+                dice += brute_force_dice(up[c], gt[b] == c)
+        weights = torch.tensor(weights, dtype=torch.float64)
+        expected['loss_ce' + suffix] = (
+            weights * torch.stack(nll)).sum() / weights.sum()
+        expected['loss_mask' + suffix] = 20 * focal / num_masks
+        expected['loss_dice' + suffix] = dice / num_masks
+    assert list(losses) == ['loss_ce', 'loss_mask', 'loss_dice', 'loss_ce_0',
+                            'loss_mask_0', 'loss_dice_0']
+    for key, value in expected.items():
+        torch.testing.assert_close(losses[key].double(), value, rtol=1e-5,
+                                   atol=1e-7, msg=key)
     sum(losses.values()).backward()
+    assert head.cls_embed.weight.grad.abs().sum() > 0
+    assert head.mask_embed.layers[-1].weight.grad.abs().sum() > 0

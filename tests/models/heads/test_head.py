@@ -1,53 +1,20 @@
 """MaskFormerHead: targets, empty ground truth, gradients, inference."""
 import pytest
 import torch
-from mmengine.structures import PixelData
-from mmseg.structures import SegDataSample
+import torch.nn.functional as F
 
 import mmmaskformer  # noqa: F401
-from mmmaskformer.models import MaskFormerHead
 from mmmaskformer.structures import MaskTargets
 
-IN_CHANNELS = [8, 16, 32, 64]
 
-
-def tiny_head(num_classes=3, encoder=False, dropout=0.0):
-    pixel_decoder = dict(type='TransformerEncoderPixelDecoder'
-                         if encoder else 'FPNPixelDecoder', conv_dim=32,
-                         mask_dim=32)
-    if encoder:
-        pixel_decoder.update(num_encoder_layers=1, num_heads=2,
-                             dim_feedforward=32, dropout=dropout)
-    return MaskFormerHead(
-        num_classes=num_classes, in_channels=IN_CHANNELS,
-        pixel_decoder=pixel_decoder,
-        transformer_decoder=dict(type='DETRTransformerDecoder', hidden_dim=32,
-                                 num_queries=5, num_heads=2,
-                                 dim_feedforward=32, dropout=dropout,
-                                 num_layers=2))
-
-
-def feats(batch=2, size=32, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    return [torch.randn(batch, c, size // s, size // s, generator=g)
-            for c, s in zip(IN_CHANNELS, (4, 8, 16, 32))]
-
-
-def seg_sample(gt: torch.Tensor, path='img_0.png'):
-    s = SegDataSample(metainfo=dict(seg_map_path=path, img_shape=gt.shape,
-                                    ori_shape=gt.shape, pad_shape=gt.shape))
-    s.gt_sem_seg = PixelData(data=gt[None])
-    return s
-
-
-def test_output_shapes():
+def test_output_shapes(feats, tiny_head):
     head = tiny_head().eval()
     out = head(feats())
     assert out.cls_logits.shape == (2, 2, 5, 4)  # (L, B, Q, K+1)
     assert out.mask_logits.shape == (2, 2, 5, 8, 8)  # stride 4 of 32x32
 
 
-def test_semantic_targets_ignore_label():
+def test_semantic_targets_ignore_label(seg_sample, tiny_head):
     head = tiny_head()
     gt = torch.tensor([[0, 0, 255, 2], [2, 255, 255, 2]])
     (t, ) = head.semantic_targets([seg_sample(gt)])
@@ -59,14 +26,14 @@ def test_semantic_targets_ignore_label():
     assert not t.masks[:, gt == 255].any()
 
 
-def test_semantic_targets_reject_out_of_range_labels():
+def test_semantic_targets_reject_out_of_range_labels(seg_sample, tiny_head):
     head = tiny_head(num_classes=3)
     gt = torch.tensor([[0, 7], [3, 255]])
     with pytest.raises(ValueError, match=r'bad_label\.png.*\[3, 7\]'):
         head.semantic_targets([seg_sample(gt, 'data/bad_label.png')])
 
 
-def test_empty_ground_truth():
+def test_empty_ground_truth(feats, tiny_head):
     head = tiny_head()
     out = head(feats(batch=1, size=64))
     empty = MaskTargets(torch.zeros(0, dtype=torch.long),
@@ -87,7 +54,7 @@ def test_empty_ground_truth():
 
 
 @pytest.mark.parametrize('encoder', [False, True])
-def test_every_parameter_receives_a_gradient(encoder):
+def test_every_parameter_receives_a_gradient(encoder, feats, seg_sample, tiny_head):
     torch.manual_seed(0)
     head = tiny_head(encoder=encoder, dropout=0.1).train()
     x = feats()
@@ -116,19 +83,34 @@ def test_every_parameter_receives_a_gradient(encoder):
     }, zero
 
 
-def test_predict_probabilistic_scores_sum_below_queries():
+def test_predict_probabilistic_scores_are_the_sums_over_queries(feats,
+                                                                tiny_head):
+    """Default inference (paper Sec. 3.4): the last layer's masks upsampled
+    to the padded input, ``scores[c] = sum_q p_q(c) sigmoid(m_q)`` with the
+    no-object column dropped after the softmax, against a loop in float64;
+    an unknown mode is refused."""
+    torch.manual_seed(0)
     head = tiny_head().eval()
     metas = [dict(img_shape=(32, 32), pad_shape=(32, 32))] * 2
+    x = feats()
     with torch.no_grad():
-        scores = head.predict(feats(), metas, dict(mode='whole'))
+        scores = head.predict(x, metas, dict(mode='whole'))
+        out = head(x)
     assert scores.shape == (2, 3, 32, 32)
-    # each score is a sum over Q queries of p(class) * sigmoid(mask) in [0,1]
-    assert (scores >= 0).all() and (scores.sum(1) <= 5).all()
+    up = F.interpolate(out.mask_logits[-1], size=(32, 32), mode='bilinear',
+                       align_corners=False).double()  # (B, Q, 32, 32)
+    prob = out.cls_logits[-1].double().softmax(-1)  # (B, Q, K+1)
+    expected = torch.zeros(2, 3, 32, 32, dtype=torch.float64)
+    for b in range(2):
+        for c in range(3):
+            for q in range(5):
+                expected[b, c] += prob[b, q, c] * up[b, q].sigmoid()
+    torch.testing.assert_close(scores.double(), expected, rtol=0, atol=1e-6)
     with pytest.raises(ValueError, match='expected one of'):
-        head.predict(feats(), metas, dict(semantic_inference='bogus'))
+        head.predict(x, metas, dict(semantic_inference='bogus'))
 
 
-def test_fully_ignored_label_map_trains():
+def test_fully_ignored_label_map_trains(feats, seg_sample, tiny_head):
     """An image with no annotated pixel (all ignore): no target masks, the
     classification loss still trains every query towards no-object."""
     head = tiny_head().train()

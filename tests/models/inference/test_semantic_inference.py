@@ -1,13 +1,19 @@
 """The three semantic inference strategies of Table 5 on hand-built inputs."""
+import itertools
 import math
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 import mmmaskformer  # noqa: F401
-from mmmaskformer.models.inference import (general_semantic_inference,
-                                           iterative_semantic_inference,
-                                           probabilistic_semantic_inference)
+from mmmaskformer.models.inference import (
+    general_semantic_inference,
+    iterative_semantic_inference,
+    probabilistic_semantic_inference,
+)
+from mmmaskformer.models.inference.semantic import SEMANTIC_INFERENCE
+from mmmaskformer.structures import MaskFormerOutput
 
 BIG = 50.0  # sigmoid(+-50) is 1 / 2e-22: masks are on or off
 S = 1 / (1 + math.exp(BIG))  # sigmoid(-50)
@@ -102,13 +108,60 @@ def test_iterative_repeats_until_stable():
         it, probabilistic_semantic_inference(cls[[0, 2]], m[[0, 2]]))
 
 
+def strategy_scores(cls_logits, mask_logits, mode, **options):
+    """The strategy's pure function, image by image: (B, K, H, W)."""
+    return torch.stack([SEMANTIC_INFERENCE[mode](c, m, **options)
+                        for c, m in zip(cls_logits, mask_logits)])
+
+
+# a non-default threshold per strategy (the defaults are 0.3)
+OPTIONS = dict(probabilistic={}, general=dict(score_threshold=0.6),
+               iterative=dict(min_contribution=0.6))
+
+
 @pytest.mark.parametrize('mode', ['probabilistic', 'general', 'iterative'])
-def test_head_predict_with_each_strategy(mode):
-    from test_head import feats, tiny_head
-    head = tiny_head().eval()
-    metas = [dict(img_shape=(32, 32), pad_shape=(32, 32))] * 2
+def test_head_predict_with_each_strategy(mode, feats, tiny_head):
+    """``test_cfg.semantic_inference`` picks the strategy and its threshold
+    reaches it: on outputs where the three strategies, each at the default
+    and at another threshold, give five different score maps, the head's
+    scores are the chosen one's (the last layer's masks upsampled first);
+    ``predict`` gives those scores for the head's own outputs."""
+    head = tiny_head().eval()  # K = 3
+    g = torch.Generator().manual_seed(3)  # seed checked: five results
+    cls_logits = torch.randn(1, 2, 6, 4, generator=g) * 2  # (L, B, Q, K+1)
+    mask_logits = torch.randn(1, 2, 6, 8, 8, generator=g) * 4
+    outputs = MaskFormerOutput(torch.cat([cls_logits * 0, cls_logits]),
+                               torch.cat([mask_logits * 0, mask_logits]))
+    up = F.interpolate(mask_logits[-1], size=(16, 16), mode='bilinear',
+                       align_corners=False)
+    results = {}
+    for m, options in OPTIONS.items():
+        results[m, 'default'] = strategy_scores(cls_logits[-1], up, m)
+        results[m, 'other'] = strategy_scores(cls_logits[-1], up, m,
+                                              **options)
+    results.pop(('probabilistic', 'other'))  # it has no threshold
+    for a, b in itertools.combinations(results, 2):
+        assert (results[a] - results[b]).abs().max() > 0.1, (a, b)
+    cfg = dict(mode='whole', semantic_inference=mode)
     with torch.no_grad():
-        scores = head.predict(feats(), metas,
-                              dict(mode='whole', semantic_inference=mode))
-    assert scores.shape == (2, 3, 32, 32)
-    assert torch.isfinite(scores).all() and (scores >= 0).all()
+        scores = head.semantic_scores(outputs, (16, 16), cfg)
+        scores_other = head.semantic_scores(outputs, (16, 16),
+                                            dict(cfg, **OPTIONS[mode]))
+    assert scores.shape == (2, 3, 16, 16)
+    torch.testing.assert_close(scores, results[mode, 'default'], rtol=0,
+                               atol=1e-6)
+    torch.testing.assert_close(
+        scores_other, results.get((mode, 'other'), results[mode, 'default']),
+        rtol=0, atol=1e-6)
+    # predict: the same scores from the head's own outputs
+    with torch.no_grad():
+        head.cls_embed.weight.mul_(5)  # confident: 'general' keeps queries
+    metas = [dict(img_shape=(32, 32), pad_shape=(32, 32))] * 2
+    x = feats()
+    with torch.no_grad():
+        predicted = head.predict(x, metas, cfg)
+        assert torch.equal(predicted,
+                           head.semantic_scores(head(x), (32, 32), cfg))
+        probabilistic = head.predict(x, metas, dict(mode='whole'))
+    if mode == 'general':  # differs on this head's outputs too
+        assert (predicted - probabilistic).abs().max() > 0.1

@@ -4,10 +4,13 @@ import math
 import torch
 
 import mmmaskformer  # noqa: F401
-from mmmaskformer.models.losses import (MaskClassificationLoss, dice_loss,
-                                        pairwise_dice_cost,
-                                        pairwise_sigmoid_focal_cost,
-                                        sigmoid_focal_loss)
+from mmmaskformer.models.losses import (
+    MaskClassificationLoss,
+    dice_loss,
+    pairwise_dice_cost,
+    pairwise_sigmoid_focal_cost,
+    sigmoid_focal_loss,
+)
 
 
 def test_focal_hand_computed():
@@ -69,7 +72,6 @@ def test_lean_exact_mask_losses_equal_autograd_values_and_gradients():
     chunks) against plain autograd through interpolate + focal + dice."""
     import torch.nn.functional as F
 
-    from mmmaskformer.models.losses import mask_losses
     from mmmaskformer.models.losses.mask_losses import upsampled_focal_dice
     g = torch.Generator().manual_seed(0)
     logits = (torch.randn(7, 9, 11, generator=g) * 3).double()
@@ -80,14 +82,10 @@ def test_lean_exact_mask_losses_equal_autograd_values_and_gradients():
     ref_focal = sigmoid_focal_loss(up, targets.flatten(1)).sum()
     ref_dice = dice_loss(up, targets.flatten(1)).sum()
     (20 * ref_focal + 3 * ref_dice).backward()
-    old = mask_losses.CHUNK_ELEMENTS
-    mask_losses.CHUNK_ELEMENTS = 3 * 36 * 44  # several chunks of 3 masks
-    try:
-        x2 = logits.clone().requires_grad_()
-        focal, dice = (v.sum() for v in upsampled_focal_dice(x2, targets))
-        (20 * focal + 3 * dice).backward()
-    finally:
-        mask_losses.CHUNK_ELEMENTS = old
+    x2 = logits.clone().requires_grad_()
+    focal, dice = (v.sum() for v in upsampled_focal_dice(
+        x2, targets, chunk_elements=3 * 36 * 44))  # chunks of 3 masks
+    (20 * focal + 3 * dice).backward()
     assert torch.allclose(focal, ref_focal, rtol=1e-12, atol=1e-12)
     assert torch.allclose(dice, ref_dice, rtol=1e-12, atol=1e-12)
     assert torch.allclose(x2.grad, x1.grad, rtol=1e-9, atol=1e-12)
@@ -112,7 +110,6 @@ def test_lean_exact_mask_losses_gather_their_targets():
     """``index`` gathers the targets chunk by chunk (a target may serve
     several predictions, as across decoder layers); bool masks; without
     gradients the same values come out of the forward-only path."""
-    from mmmaskformer.models.losses import mask_losses
     from mmmaskformer.models.losses.mask_losses import upsampled_focal_dice
     g = torch.Generator().manual_seed(1)
     logits = (torch.randn(8, 5, 6, generator=g) * 3).double()
@@ -121,16 +118,14 @@ def test_lean_exact_mask_losses_gather_their_targets():
     x1 = logits.clone().requires_grad_()
     f1, d1 = upsampled_focal_dice(x1, masks[index].double())
     (f1 * torch.arange(8.) + d1 * 3).sum().backward()
-    old = mask_losses.CHUNK_ELEMENTS
-    mask_losses.CHUNK_ELEMENTS = 3 * 20 * 24
-    try:
-        x2 = logits.clone().requires_grad_()
-        f2, d2 = upsampled_focal_dice(x2, masks, index=index)
-        (f2 * torch.arange(8.) + d2 * 3).sum().backward()
-        with torch.no_grad():
-            f3, d3 = upsampled_focal_dice(logits, masks, index=index)
-    finally:
-        mask_losses.CHUNK_ELEMENTS = old
+    chunk = 3 * 20 * 24  # chunks of 3 masks
+    x2 = logits.clone().requires_grad_()
+    f2, d2 = upsampled_focal_dice(x2, masks, index=index,
+                                  chunk_elements=chunk)
+    (f2 * torch.arange(8.) + d2 * 3).sum().backward()
+    with torch.no_grad():
+        f3, d3 = upsampled_focal_dice(logits, masks, index=index,
+                                      chunk_elements=chunk)
     assert torch.allclose(f2, f1, rtol=1e-12, atol=1e-14)
     assert torch.allclose(d2, d1, rtol=1e-12, atol=1e-14)
     assert torch.allclose(x2.grad, x1.grad, rtol=1e-10, atol=1e-14)
@@ -141,3 +136,33 @@ def test_lean_exact_mask_losses_gather_their_targets():
     (upsampled_focal_dice(x4, masks, index=index)[1] * 3).sum().backward()
     assert torch.allclose(x2.grad[0], x4.grad[0], rtol=1e-10, atol=1e-14)
     assert not torch.allclose(x2.grad[1], x4.grad[1])
+
+
+def test_lean_exact_mask_losses_chunk_by_their_argument(monkeypatch):
+    """``chunk_elements`` sets how many masks are upsampled at a time:
+    ``max(1, chunk_elements // (H * W))``; the chunks cover every mask once,
+    in order, and the values stay those of one chunk."""
+    from mmmaskformer.models.losses import upsampled_focal_dice_function
+    from mmmaskformer.models.losses.mask_losses import upsampled_focal_dice
+    g = torch.Generator().manual_seed(2)
+    logits = torch.randn(7, 5, 6, generator=g) * 3
+    masks = torch.rand(7, 20, 24, generator=g) > 0.5
+    whole = upsampled_focal_dice(logits, masks, chunk_elements=7 * 20 * 24)
+    chunk_sizes = []
+    real = upsampled_focal_dice_function.chunk_focal_dice
+
+    def counting(upsampled, *args):
+        chunk_sizes.append(len(upsampled))
+        return real(upsampled, *args)
+
+    monkeypatch.setattr(upsampled_focal_dice_function, 'chunk_focal_dice',
+                        counting)
+    for chunk_elements, expected in ((1, [1] * 7), (3 * 20 * 24, [3, 3, 1]),
+                                     (4 * 20 * 24 - 1, [3, 3, 1]),
+                                     (10 * 20 * 24, [7])):
+        chunk_sizes.clear()
+        focal, dice = upsampled_focal_dice(logits, masks,
+                                           chunk_elements=chunk_elements)
+        assert chunk_sizes == expected, chunk_elements
+        torch.testing.assert_close(focal, whole[0], rtol=1e-6, atol=0)
+        torch.testing.assert_close(dice, whole[1], rtol=1e-6, atol=0)

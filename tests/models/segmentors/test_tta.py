@@ -1,6 +1,5 @@
 """--tta merges as the official SemanticSegmentorWithTTA: the mean of the
 views' score maps (mmseg's SegTTAModel averages their softmax)."""
-import os.path as osp
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
@@ -16,10 +15,6 @@ from mmmaskformer.registry import MODELS
 # the softmaxes class 0
 VIEW_1 = [2.5, 0.1, 2.1]
 VIEW_2 = [0.1, 0.9, 0.7]
-
-
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TINY = osp.join(REPO, 'configs', 'maskformer_r18-tiny_synthetic-64x64.py')
 
 
 def views():
@@ -43,11 +38,11 @@ def test_merge_is_the_mean_of_the_score_maps():
     assert theirs.pred_sem_seg.data.item() == 0
 
 
-def test_views_are_unflipped_and_resized_before_merging():
+def test_views_are_unflipped_and_resized_before_merging(tiny_config):
     """Each view is brought back to the original image by mmseg's
     postprocess (crop padding, un-flip, bilinear to ori_shape)."""
     init_default_scope('mmmaskformer')
-    model = MODELS.build(Config.fromfile(TINY).model)
+    model = MODELS.build(Config.fromfile(tiny_config).model)
     logits = torch.zeros(1, 6, 8, 8)
     logits[0, 3, :, :2] = 1.0  # class 3 on the left of the flipped view
     meta = dict(ori_shape=(16, 16), img_shape=(8, 8), pad_shape=(8, 8),
