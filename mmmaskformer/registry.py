@@ -11,6 +11,7 @@ mmdet's, so ``mmmaskformer.<Name>`` resolves from any scope, including an
 entry that an ``mmseg::`` or ``mmdet::`` base stamped with its ``_scope_``
 (mmengine looks a prefixed scope up among the root's children only).
 """
+from mmengine.registry import FUNCTIONS as MMENGINE_FUNCTIONS
 from mmengine.registry import Registry
 from mmseg.registry import DATA_SAMPLERS as MMSEG_DATA_SAMPLERS
 from mmseg.registry import DATASETS as MMSEG_DATASETS
@@ -79,6 +80,9 @@ VISUALIZERS = _child('visualizer', MMSEG_VISUALIZERS)
 VISBACKENDS = _child('vis_backend', MMSEG_VISBACKENDS)
 LOG_PROCESSORS = _child('log_processor', MMSEG_LOG_PROCESSORS)
 INFERENCERS = _child('inferencer', MMSEG_INFERENCERS)
+# mmseg has no function registry: ours is mmengine's child, so that the
+# collate function resolves without a fallback warning
+FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS, scope=SCOPE)
 
 
 def build_scoped(registry: Registry, cfg: dict, **default_args):
