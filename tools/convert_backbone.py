@@ -6,7 +6,9 @@
 
 Reads torchvision ResNets (used as they are), detectron2 ResNet pickles
 (``R-50.pkl``, the DeepLab ``R-103.pkl`` of R101c) and the official Swin
-checkpoints, and writes mmseg backbone keys.
+checkpoints, and writes mmseg backbone keys. Classifier heads and the
+``attn_mask`` buffers that Swin's original code saves are dropped and named;
+a key that no rule maps stops the tool, named.
 """
 import argparse
 import os
@@ -19,6 +21,7 @@ import torch  # noqa: E402
 
 from mmmaskformer.converters import convert_backbone_weights  # noqa: E402
 from mmmaskformer.converters.io import load_official  # noqa: E402
+from mmmaskformer.errors import CheckpointError  # noqa: E402
 
 
 def main(argv=None):
@@ -29,8 +32,11 @@ def main(argv=None):
         '--trust-pickle', action='store_true',
         help='unpickle a .pkl without restriction (it can run code)')
     args = parser.parse_args(argv)
-    state_dict, dropped = convert_backbone_weights(
-        load_official(args.src, args.trust_pickle))
+    try:
+        state_dict, dropped = convert_backbone_weights(
+            load_official(args.src, args.trust_pickle))
+    except KeyError as e:  # keys no rule maps: named in the message
+        raise CheckpointError(f'{args.src}: {e.args[0]}') from None
     os.makedirs(osp.dirname(osp.abspath(args.dst)), exist_ok=True)
     torch.save(dict(state_dict=state_dict), args.dst)
     print(f'{len(state_dict)} keys -> {args.dst}'

@@ -21,9 +21,9 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmmaskformer.converters.openmmlab import openmmlab_to_ours  # noqa: E402
-from mmmaskformer.utils.io import atomic_save  # noqa: E402
 from mmmaskformer.errors import CheckpointError  # noqa: E402
 from mmmaskformer.utils.checkpoint import safe_load  # noqa: E402
+from mmmaskformer.utils.io import atomic_save  # noqa: E402
 
 
 def check_against_config(state_dict: dict, config: str, src: str) -> None:

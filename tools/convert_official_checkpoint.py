@@ -23,6 +23,7 @@ import torch  # noqa: E402
 
 from mmmaskformer.converters import convert_official_state_dict  # noqa: E402
 from mmmaskformer.converters.io import load_official  # noqa: E402
+from mmmaskformer.errors import CheckpointError  # noqa: E402
 
 
 def main(argv=None):
@@ -40,9 +41,12 @@ def main(argv=None):
         'default only arrays and plain containers are built')
     args = parser.parse_args(argv)
     src = load_official(args.src, args.trust_pickle)
-    state_dict = convert_official_state_dict(
-        src, head_prefix=args.head_prefix,
-        no_object_weight=args.no_object_weight)
+    try:
+        state_dict = convert_official_state_dict(
+            src, head_prefix=args.head_prefix,
+            no_object_weight=args.no_object_weight)
+    except (KeyError, ValueError) as e:  # unmapped keys, a wrong weight
+        raise CheckpointError(f'{args.src}: {e.args[0]}') from None
     os.makedirs(osp.dirname(osp.abspath(args.dst)), exist_ok=True)
     torch.save(dict(state_dict=state_dict,
                     meta=dict(converted_from=osp.basename(args.src))),

@@ -1,31 +1,42 @@
 """Reading official checkpoints without running code from them.
 
 detectron2 ``.pkl`` files are plain pickles: unpickling an arbitrary one can
-run code. By default they are read with a restricted unpickler that builds
+run code, and numpy's own unpickling of a crafted array can crash the
+process. By default they are read with a restricted unpickler that builds
 only what a detectron2 checkpoint holds (dicts, lists, numbers, strings,
-numpy arrays, dtypes and scalars) and refuses any other type, naming the
-file and the type. ``trust_pickle=True`` (``--trust-pickle`` in the tools)
-unpickles without restriction, for a file whose source you trust.
+numpy arrays and scalars of plain numeric and bool dtypes, built from
+checked data by :mod:`mmmaskformer.utils.pickled_numpy`) and refuses
+anything else, naming the file and what it refused. ``trust_pickle=True``
+(``--trust-pickle`` in the tools) unpickles without restriction, for a file
+whose source you trust.
 ``.pth`` files load with ``torch.load(weights_only=True)`` (unrestricted with
 ``trust_pickle=True``).
 """
 import collections
 import pickle
 
-import numpy as np
-
 from mmmaskformer.errors import CheckpointError
 from mmmaskformer.utils.checkpoint import safe_load
+from mmmaskformer.utils.pickle_recipes import PickleRefused, empty_bytes, materialize
+from mmmaskformer.utils.pickled_numpy import NUMPY_PICKLE_NAMES
 
-_ALLOWED = {
-    ('collections', 'OrderedDict'): collections.OrderedDict,
-    ('numpy', 'ndarray'): np.ndarray,
-    ('numpy', 'dtype'): np.dtype,
-    ('numpy.core.multiarray', '_reconstruct'): np.core.multiarray._reconstruct,
-    ('numpy.core.multiarray', 'scalar'): np.core.multiarray.scalar,
-    ('numpy._core.multiarray', '_reconstruct'): np.core.multiarray._reconstruct,
-    ('numpy._core.multiarray', 'scalar'): np.core.multiarray.scalar,
-}
+
+def _latin1(text=None, encoding=None) -> bytes:
+    """``_codecs.encode(text, 'latin1')``: how protocol-2 pickles write
+    bytes; no other codec."""
+    if not isinstance(text, str) or encoding not in ('latin1', 'latin-1'):
+        raise PickleRefused(f'_codecs.encode(..., {encoding!r:.20}): only '
+                            'latin1 text is allowed')
+    return text.encode('latin1')
+
+
+#: what a detectron2 checkpoint or dataset index may build (numpy through
+#: validated recipes, see mmmaskformer.utils.pickled_numpy)
+_ALLOWED = dict(NUMPY_PICKLE_NAMES, **{
+    'collections.OrderedDict': collections.OrderedDict,
+    'builtins.bytes': empty_bytes,
+    '_codecs.encode': _latin1,
+})
 
 
 class _ArraysOnlyUnpickler(pickle.Unpickler):
@@ -35,10 +46,9 @@ class _ArraysOnlyUnpickler(pickle.Unpickler):
         self.path = path
 
     def find_class(self, module, name):
-        found = _ALLOWED.get((module, name))
-        if found is None and module == 'numpy.dtypes' and \
-                name.endswith('DType'):
-            found = getattr(np.dtypes, name, None)
+        if module == '__builtin__':  # Python 2 pickles
+            module = 'builtins'
+        found = _ALLOWED.get(f'{module}.{name}')
         if found is None:
             raise CheckpointError(
                 f'{self.path}: refusing to unpickle {module}.{name} (a '
@@ -49,12 +59,24 @@ class _ArraysOnlyUnpickler(pickle.Unpickler):
 
 
 def load_restricted_pickle(path: str, trust_pickle: bool = False):
-    """Unpickle ``path`` building only arrays and plain containers (any
-    other type: ``CheckpointError`` naming the file and the type), or
-    without restriction with ``trust_pickle``."""
+    """Unpickle ``path`` building only numpy arrays of plain numeric dtypes
+    and plain containers (anything else: ``CheckpointError`` naming the file
+    and what was refused), or without restriction with ``trust_pickle``."""
     with open(path, 'rb') as f:
-        return pickle.load(f, encoding='latin1') if trust_pickle \
-            else _ArraysOnlyUnpickler(f, path).load()
+        if trust_pickle:
+            return pickle.load(f, encoding='latin1')
+        try:
+            return materialize(_ArraysOnlyUnpickler(f, path).load())
+        except PickleRefused as e:
+            raise CheckpointError(
+                f'{path}: refusing {e} (a detectron2 checkpoint or dataset '
+                'index holds only numeric arrays and plain containers). Pass '
+                '--trust-pickle if you trust the file\'s source.') from None
+        except (pickle.UnpicklingError, EOFError, ValueError, TypeError,
+                IndexError) as e:
+            raise CheckpointError(
+                f'{path}: not a readable pickle ({type(e).__name__}: '
+                f'{str(e)[:200]}); truncated or not a checkpoint') from None
 
 
 def load_official(path: str, trust_pickle: bool = False) -> dict:
@@ -71,6 +93,6 @@ def load_official(path: str, trust_pickle: bool = False) -> dict:
     elif isinstance(data, dict) and 'state_dict' in data:
         data = data['state_dict']
     if not isinstance(data, dict):
-        raise ValueError(f'{path}: expected a dict of arrays, got '
-                         f'{type(data).__name__}')
+        raise CheckpointError(f'{path}: expected a dict of arrays, got '
+                              f'{type(data).__name__}')
     return data

@@ -10,13 +10,16 @@ the detectron2 ResNet backbone (``backbone.stem.conv1`` ...,
 mapped to mmseg's ``ResNet``/``ResNetV1c``, and the official Swin backbone
 (``backbone.patch_embed``, ``backbone.layers.{i}``, ``backbone.norm{i}``)
 mapped to mmseg's ``SwinTransformer``. Every source key is either mapped
-or checked and consumed (``criterion.empty_weight``); anything else raises.
+or checked and consumed (``criterion.empty_weight``), or is a buffer that
+the model computes itself and is dropped with a logged note (the
+``attn_mask`` that Swin's original code saves); anything else raises.
 """
 import re
 from typing import Dict, List, Mapping, Optional, Tuple
 
 import numpy as np
 import torch
+from mmengine.logging import print_log
 
 _PIXEL_DECODER_RULES: List[Tuple[str, str]] = [
     (r'adapter_(\d+)\.weight', 'lateral_convs.{n1}.conv.weight'),
@@ -78,6 +81,11 @@ _SWIN_RULES: List[Tuple[str, str]] = [
     (r'norm(\d)\.(weight|bias)', 'norm{g1}.{g2}'),
     (r'absolute_pos_embed', 'absolute_pos_embed'),
 ]
+
+
+#: non-learnable buffers of Swin's original code that mmseg's Swin computes
+#: itself (the shifted-window mask is built in the forward pass)
+_SWIN_RECOMPUTED = r'layers\.\d+\.blocks\.\d+\.attn_mask'
 
 
 def _swin_unfold_order(key: str, value: torch.Tensor) -> torch.Tensor:
@@ -143,7 +151,7 @@ def convert_official_state_dict(
     deep_stem = any(k.startswith('backbone.stem.conv2') for k in state_dict)
     swin = any(k.startswith('backbone.patch_embed.') for k in state_dict)
     out: Dict[str, torch.Tensor] = {}
-    unknown = []
+    unknown, recomputed = [], []
     for key, value in state_dict.items():
         new = None
         if key.startswith('sem_seg_head.predictor.'):
@@ -157,6 +165,9 @@ def convert_official_state_dict(
             new = new and head_prefix + 'pixel_decoder.' + new
         elif key.startswith('backbone.'):
             rest = key[len('backbone.'):]
+            if swin and re.fullmatch(_SWIN_RECOMPUTED, rest):
+                recomputed.append(key)
+                continue
             if swin:
                 rules = _SWIN_RULES
             elif deep_stem:
@@ -183,6 +194,10 @@ def convert_official_state_dict(
         out[new] = _to_tensor(value)
     if unknown:
         raise KeyError('official keys with no mapping: ' + ', '.join(unknown))
+    if recomputed:
+        print_log(f'dropped {len(recomputed)} Swin attn_mask buffers (not '
+                  'learned; the model builds the shifted-window mask itself): '
+                  + ', '.join(recomputed), logger='current')
     # mmseg's BatchNorm2d layers carry a counter the d2 FrozenBN lacks
     for key in list(out):
         if key.startswith(backbone_prefix) and key.endswith('.running_var'):
@@ -200,11 +215,15 @@ def convert_backbone_weights(state_dict: Mapping[str, object]
     ``res{2..5}.*``) and the official Swin checkpoints (``patch_embed``,
     ``layers.{i}``). Returns the converted dict (no ``backbone.`` prefix) and
     the source keys that were dropped on purpose: classifier heads
-    (``fc.*``, ``head.*``) and Swin's final ImageNet ``norm.*`` (MaskFormer
-    has a fresh ``norm{i}`` per output instead).
+    (``fc.*``, ``head.*``), Swin's final ImageNet ``norm.*`` (MaskFormer
+    has a fresh ``norm{i}`` per output instead) and the ``attn_mask``
+    buffers that Swin's original code saves (not learned: mmseg's Swin
+    builds the shifted-window mask in its forward pass). Any other key that
+    no rule maps is refused (``KeyError`` naming it).
     """
     dropped = [k for k in state_dict
-               if k.split('.')[0] in ('fc', 'head', 'norm')]
+               if k.split('.')[0] in ('fc', 'head', 'norm')
+               or re.fullmatch(_SWIN_RECOMPUTED, k)]
     src = {k: v for k, v in state_dict.items() if k not in dropped}
     if any(k.startswith(('stem.', 'res2.')) for k in src) or \
             any(k.startswith('patch_embed.') for k in src):

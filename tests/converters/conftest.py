@@ -174,4 +174,7 @@ def swin_channels(size):
 @pytest.fixture(scope='session')
 def official_keys():
     """The generators above: ``official_keys.resnet_backbone(50)`` etc."""
-    return SimpleNamespace(resnet_backbone=resnet_backbone, maskformer_head=maskformer_head, swin_backbone=swin_backbone, swin_channels=swin_channels)
+    return SimpleNamespace(resnet_backbone=resnet_backbone,
+                           maskformer_head=maskformer_head,
+                           swin_backbone=swin_backbone,
+                           swin_channels=swin_channels)

@@ -12,8 +12,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import mmmaskformer  # noqa: F401
-from mmmaskformer.converters import (convert_backbone_weights,
-                                      convert_official_state_dict)
+from mmmaskformer.converters import convert_backbone_weights, convert_official_state_dict
 from mmmaskformer.registry import MODELS
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -164,7 +163,8 @@ def test_panoptic_rows(config, backbone, official_keys):
         sd.update(official_keys.maskformer_head(classes, enc_layers=6))  # "+6 Enc"
     else:
         sd = official_keys.swin_backbone(backbone)
-        sd.update(official_keys.maskformer_head(classes, in_channels=official_keys.swin_channels(backbone)))
+        sd.update(official_keys.maskformer_head(
+            classes, in_channels=official_keys.swin_channels(backbone)))
     model = build(config)
     assert_loads_exactly(
         model, convert_official_state_dict(sd, head_prefix='panoptic_head.'))

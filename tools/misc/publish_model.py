@@ -6,9 +6,12 @@ with the first 8 hex digits of its sha256.
     # -> checkpoints/maskformer_r50_ade20k-<sha256[:8]>.pth
 
 Drops the optimizer, the schedulers, the message hub (mmengine's
-``HistoryBuffer`` objects), our resume RNG states and any metadata value
-that is not a plain number, string or container of them, so that the file
-loads with a bare ``torch.load(path, weights_only=True)`` (no allow-list).
+``HistoryBuffer`` objects), our resume state (``meta['resume_state']``: every
+rank's RNG states and the loop's counters, whose plain parts would otherwise
+pass as metadata) and any metadata value that is not a plain number, string
+or container of them, so that the file loads with a bare
+``torch.load(path, weights_only=True)`` (no allow-list). Each dropped
+metadata key is named in the output.
 mmseg's own ``publish_model.py`` keeps the message hub (which bare
 weights-only loading refuses), hashes the input instead of the written
 file, and cuts the name with ``rstrip('.pth')`` (``depth.pth`` ->
@@ -19,6 +22,7 @@ import hashlib
 import os
 import os.path as osp
 import sys
+from typing import Optional
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
     __file__)))))
@@ -29,6 +33,8 @@ from mmmaskformer.errors import CheckpointError  # noqa: E402
 from mmmaskformer.utils.checkpoint import safe_load  # noqa: E402
 
 PLAIN = (str, int, float, bool, type(None))
+#: ``meta`` entries that are run state (for ``--resume``), not metadata
+RUN_STATE_KEYS = ('resume_state', )
 
 
 _DROP = object()
@@ -59,15 +65,31 @@ def sha256sum(path: str) -> str:
     return digest.hexdigest()
 
 
-def publish(src: str, dst: str) -> str:
+def published_meta(meta, dropped: list) -> dict:
+    """``meta`` without run state and non-plain values; ``dropped`` gets
+    the names of what was left out."""
+    if not isinstance(meta, dict):
+        return {}
+    out = {}
+    for key, value in meta.items():
+        kept = _DROP if key in RUN_STATE_KEYS else plain(value)
+        if not isinstance(key, PLAIN) or kept is _DROP:
+            dropped.append(f'meta[{key!r}]')
+        else:
+            out[key] = kept
+    return out
+
+
+def publish(src: str, dst: str, dropped: Optional[list] = None) -> str:
     checkpoint = safe_load(src, map_location='cpu')
     state_dict = checkpoint.get('state_dict') if isinstance(
         checkpoint, dict) else None
     if not isinstance(state_dict, dict) or not all(
             isinstance(v, torch.Tensor) for v in state_dict.values()):
         raise CheckpointError(f'{src}: no `state_dict` of tensors')
+    dropped = [] if dropped is None else dropped
     out = dict(state_dict=state_dict,
-               meta=plain(dict(checkpoint.get('meta') or {})))
+               meta=published_meta(checkpoint.get('meta'), dropped))
     stem = dst[:-len('.pth')] if dst.endswith('.pth') else dst
     os.makedirs(osp.dirname(osp.abspath(dst)), exist_ok=True)
     tmp = stem + '.publishing.tmp'
@@ -82,7 +104,10 @@ def main(argv=None):
     parser.add_argument('in_file', help='checkpoint written by a run')
     parser.add_argument('out_file', help='output name (sha256 appended)')
     args = parser.parse_args(argv)
-    final = publish(args.in_file, args.out_file)
+    dropped = []
+    final = publish(args.in_file, args.out_file, dropped)
+    if dropped:
+        print('dropped ' + ', '.join(dropped))
     print(f'{final} ({osp.getsize(final) / 2**20:.1f} MiB, sha256 '
           f'{sha256sum(final)})')
     return final

@@ -4,9 +4,10 @@
 
 ``OLD.pth`` is unpickled WITHOUT restriction (it can run code: use this only
 on files whose source you trust). Everything is kept that weights-only
-loading accepts (tensors, containers, numbers, strings, numpy arrays,
-mmengine's ``HistoryBuffer``); numpy scalars become Python numbers, and any
-other object is dropped, each named in the output. ``NEW.pth`` then loads
+loading accepts (tensors, containers, numbers, strings, numpy arrays of
+plain numeric and bool dtypes, mmengine's ``HistoryBuffer``); numpy scalars
+become Python numbers, and any other object (an object or string array
+too) is dropped, each named in the output. ``NEW.pth`` then loads
 with ``load_from``, ``--resume`` and ``tools/test.py``.
 """
 import argparse
@@ -22,13 +23,17 @@ from mmengine.logging import HistoryBuffer  # noqa: E402
 
 import mmmaskformer  # noqa: E402,F401
 from mmmaskformer.utils.checkpoint import safe_load  # noqa: E402
+from mmmaskformer.utils.pickled_numpy import PLAIN_DTYPES  # noqa: E402
 
 PLAIN = (str, int, float, bool, bytes, type(None), torch.Tensor,
-         torch.dtype, torch.device, torch.Size, np.ndarray, HistoryBuffer)
+         torch.dtype, torch.device, torch.Size, HistoryBuffer)
 
 
 def sanitize(obj, path: str, dropped: list):
     if isinstance(obj, PLAIN):
+        return obj
+    if isinstance(obj, np.ndarray) and obj.dtype.str[1:] in PLAIN_DTYPES \
+            and type(obj) is np.ndarray:
         return obj
     if isinstance(obj, np.generic):
         return obj.item()
