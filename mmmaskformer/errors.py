@@ -5,10 +5,35 @@ its message; everything else propagates as usual.
 """
 
 
+def printable(text) -> str:
+    """``text`` as a string that every log handler and terminal can write.
+
+    A file name that is not valid UTF-8 reaches Python with surrogate
+    escapes (``'\\udcff'``), which a UTF-8 log file refuses to encode: the
+    message is lost, with a "Logging error" traceback. Here such bytes are
+    written as ``\\xff``.
+    """
+    text = str(text)
+    try:
+        text.encode('utf-8')
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:  # the bytes of a file name, shown as \\xNN where not UTF-8
+        return text.encode('utf-8', 'surrogateescape').decode(
+            'utf-8', 'backslashreplace')
+    except UnicodeEncodeError:  # other lone surrogates
+        return text.encode('utf-8', 'backslashreplace').decode('utf-8')
+
+
 class RunStopped(RuntimeError):
-    """Base class: the run stops on purpose, and the message says why."""
+    """Base class: the run stops on purpose, and the message says why
+    (made :func:`printable`, so that it reaches the log file)."""
 
     marker = 'RunStopped'
+
+    def __init__(self, message='', *args) -> None:
+        super().__init__(printable(message), *args)
 
     @classmethod
     def clean_message(cls, text: str) -> str:

@@ -1,13 +1,19 @@
-from .ade20k_full import (ADE20KFullDataset, ade20k_full_categories,
-                          ade_id_to_train_id)
+from .ade20k_full import ADE20KFullDataset, ade20k_full_categories, ade_id_to_train_id
 from .camvid import CamVidDataset
 from .coco_panoptic import CheckedCocoPanopticDataset
-from .synthetic import generate_synthetic_dataset, make_sample
-from .synthetic_dataset import SyntheticShapesDataset
-from .synthetic_panoptic_dataset import SyntheticShapesPanopticDataset
-from .transforms import (AddLabelLists, DropCrowdInstances,
-                         LoadCheckedAnnotations, LoadCheckedImage,
-                         LoadCheckedPanopticAnnotations)
+from .synthetic_shapes import (
+                          SyntheticShapesDataset,
+                          SyntheticShapesPanopticDataset,
+                          generate_synthetic_dataset,
+                          make_sample,
+)
+from .transforms import (
+                          AddLabelLists,
+                          DropCrowdInstances,
+                          LoadCheckedAnnotations,
+                          LoadCheckedImage,
+                          LoadCheckedPanopticAnnotations,
+)
 
 __all__ = [
     'ADE20KFullDataset', 'ade20k_full_categories', 'ade_id_to_train_id',

@@ -19,6 +19,7 @@ import mmmaskformer  # noqa: F401
 from mmmaskformer.datasets import generate_synthetic_dataset
 from mmmaskformer.engine import SampleGuard, SampleIndex
 from mmmaskformer.registry import MODELS
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 

@@ -64,7 +64,7 @@ def test_coco_metric_scores_perfect_instances_ap_1(tmp_path):
     from mmdet.structures.mask import mask2bbox
     from pycocotools import mask as mask_utils
 
-    from mmmaskformer.datasets.synthetic import THING_CLASSES, CLASSES
+    from mmmaskformer.datasets.synthetic_shapes import CLASSES, THING_CLASSES
     root = generate_synthetic_dataset(str(tmp_path / 'syn'), num_train=1,
                                       num_val=4, progress=False)
     gt = json.loads(open(osp.join(root, 'annotations',

@@ -12,8 +12,7 @@ from panopticapi.evaluation import pq_compute
 
 import mmmaskformer  # noqa: F401
 from mmmaskformer.datasets import generate_synthetic_dataset
-from mmmaskformer.datasets.synthetic import (CLASSES, STUFF_CLASSES,
-                                             THING_CLASSES)
+from mmmaskformer.datasets.synthetic_shapes import CLASSES, STUFF_CLASSES, THING_CLASSES
 
 VOID = len(CLASSES)
 
