@@ -9,12 +9,18 @@ rank (one all-reduce of a flag, so all ranks agree):
   :class:`~.errors.NonFiniteLossError` naming the iteration, the loss terms
   that are not finite (and their values) and the files of the batch;
 * ``nonfinite_loss='skip'``: log the same, skip this step (gradients are
-  computed, so that DDP's reducer stays in step, then dropped) and stop after
-  ``max_nonfinite_skips`` consecutive skipped steps.
+  computed, so that DDP's reducer stays in step, then dropped), put back the
+  buffers that the skipped forward changed (BatchNorm's running statistics
+  and any other), and stop after ``max_nonfinite_skips`` consecutive skipped
+  steps. Every rank restores its own buffers, so under DDP a NaN that the
+  forward wrote into rank 0's statistics is never broadcast: the weights,
+  the optimizer state and the buffers are those of a run without the bad
+  batch, bit for bit.
 
-The loss terms and files are captured by a forward hook while the model runs
-inside :meth:`optim_context`; no extra work is done on finite steps beyond
-``torch.isfinite`` on the total.
+The message is one line. The loss terms and files are captured by a forward
+hook while the model runs inside :meth:`optim_context`. On finite steps the
+cost is ``torch.isfinite`` on the total, plus, with ``'skip'``, one copy of
+the model's buffers per step (taken when :meth:`optim_context` is entered).
 """
 import contextlib
 import logging
@@ -28,8 +34,10 @@ from mmengine.model import is_model_wrapper
 from mmengine.optim import AmpOptimWrapper as MMEngineAmpOptimWrapper
 from mmengine.optim import OptimWrapper as MMEngineOptimWrapper
 
-from mmmaskformer.registry import OPTIM_WRAPPERS
 from mmmaskformer.errors import NonFiniteLossError
+from mmmaskformer.registry import OPTIM_WRAPPERS
+
+from .bad_sample_counter import stop_on_every_rank
 
 ACTIONS = ('error', 'skip')
 
@@ -56,10 +64,32 @@ class NonFiniteGuard:
         self.skipped_steps = 0
         self._last_losses: Optional[Dict] = None
         self._last_files: list = []
+        self._buffers_before: Dict[str, torch.Tensor] = {}
+        self._module = None
+
+    def _snapshot_buffers(self, module) -> None:
+        """Copies of the buffers as they are before this step's forward."""
+        self._module = module
+        self._buffers_before = {
+            name: buf.detach().clone()
+            for name, buf in module.named_buffers()
+        } if self.nonfinite_loss == 'skip' else {}
+
+    @torch.no_grad()
+    def _restore_buffers(self) -> None:
+        """Undo what the skipped forward did to the buffers."""
+        for name, saved in self._buffers_before.items():
+            buf = self._module.get_buffer(name)
+            if buf.shape == saved.shape and buf.dtype == saved.dtype:
+                buf.copy_(saved)
+            else:  # the module replaced the tensor: put the old one back
+                owner, _, leaf = name.rpartition('.')
+                setattr(self._module.get_submodule(owner), leaf, saved)
 
     @contextlib.contextmanager
     def _capture(self, model):
         module = model.module if is_model_wrapper(model) else model
+        self._snapshot_buffers(module)
 
         def hook(_module, _args, kwargs, output):
             if isinstance(output, dict):
@@ -80,6 +110,8 @@ class NonFiniteGuard:
         return not bool(bad.item())
 
     def _describe(self) -> str:
+        """One line: the iteration, and per rank with a non-finite term (and
+        this rank) the terms and the files of its batch."""
         terms = []
         for k, v in (self._last_losses or {}).items():
             if 'loss' not in k or not isinstance(v, torch.Tensor):
@@ -87,16 +119,16 @@ class NonFiniteGuard:
             if not torch.isfinite(v.detach()).all():
                 terms.append(f'{k}={v.detach().float().mean().item()}')
         mine = dict(rank=get_rank(), terms=terms, files=self._last_files)
-        lines = []
+        parts = []
         for info in all_gather_object(mine):
             if info['terms'] or info['rank'] == get_rank():
-                lines.append(
-                    f'  rank {info["rank"]}: non-finite terms '
+                parts.append(
+                    f'rank {info["rank"]}: non-finite terms '
                     f'{", ".join(info["terms"]) or "(none)"}; files: '
                     f'{", ".join(info["files"]) or "(unknown)"}')
         it = MessageHub.get_current_instance().get_info('iter')
         it = '?' if it is None else it + 1
-        return f'iteration {it}: the loss is not finite\n' + '\n'.join(lines)
+        return f'iteration {it}: the loss is not finite ({" | ".join(parts)})'
 
     def update_params(self, loss: torch.Tensor,
                       step_kwargs: Optional[Dict] = None,
@@ -106,12 +138,13 @@ class NonFiniteGuard:
             return super().update_params(loss, step_kwargs, zero_kwargs)
         message = self._describe()
         if self.nonfinite_loss == 'error':
-            raise NonFiniteLossError(
-                message + '\n(set optim_wrapper.nonfinite_loss=\'skip\' to '
-                'skip such steps instead)')
+            # every rank decided alike (one all-reduce): one line, rank 0's
+            raise stop_on_every_rank(NonFiniteLossError(
+                f'{message}; set optim_wrapper.nonfinite_loss=\'skip\' to '
+                'skip such steps instead'))
         self.consecutive_skips += 1
         self.skipped_steps += 1
-        print_log(f'{message}\nskipping this optimizer step '
+        print_log(f'{message}; skipping this optimizer step '
                   f'({self.consecutive_skips} in a row, at most '
                   f'{self.max_nonfinite_skips})', logger='current',
                   level=logging.WARNING)
@@ -119,10 +152,11 @@ class NonFiniteGuard:
         # the iteration, then drop the gradients without a step
         self.backward(self.scale_loss(loss))
         self.zero_grad(**(zero_kwargs or {}))
+        self._restore_buffers()
         if self.consecutive_skips >= self.max_nonfinite_skips:
-            raise NonFiniteLossError(
+            raise stop_on_every_rank(NonFiniteLossError(
                 f'{self.consecutive_skips} consecutive steps had a '
-                f'non-finite loss; the last:\n{message}')
+                f'non-finite loss; the last: {message}'))
 
 
 @OPTIM_WRAPPERS.register_module()
