@@ -83,8 +83,7 @@ def test_swin_l_ade20k_parameters():
 
 
 def test_unprefixed_names_resolve_to_our_classes():
-    from mmmaskformer.models import (MaskFormerHungarianAssigner, MaskFormerHead,
-                                     SetCriterion)
+    from mmmaskformer.models import MaskFormerHead, MaskFormerHungarianAssigner, SetCriterion
     from mmmaskformer.registry import TASK_UTILS
     init_default_scope('mmmaskformer')
     assert MODELS.get('MaskFormerHead') is MaskFormerHead
@@ -114,8 +113,8 @@ def test_tta_wrapped_model_is_ours(path):
     """``--tta`` wraps the model in our MaskFormerTTAModel (the official
     merge), built here from inside mmseg's scope: the head must still be
     ours."""
-    from mmmaskformer.models.segmentors import MaskFormerTTAModel
     from mmmaskformer.models import Mask2FormerHead, MaskFormerHead
+    from mmmaskformer.models.segmentors import MaskFormerTTAModel
     cfg = Config.fromfile(path)
     assert 'tta_model' in cfg, 'every config supports tools/test.py --tta'
     tta = cfg.tta_model
@@ -136,12 +135,16 @@ def test_tta_wrapped_model_is_ours(path):
 def test_semantic_and_panoptic_share_head_matcher_and_criterion():
     """The paper's claim: one model, loss and training procedure for both
     tasks; only the targets and the post-processing differ."""
-    from mmmaskformer.models import (MaskFormerHungarianAssigner, MaskFormerHead,
-                                     MaskFormerPanoptic, SetCriterion)
     from mmdet.structures import DetDataSample
     from mmengine.structures import InstanceData, PixelData
     from mmseg.structures import SegDataSample
 
+    from mmmaskformer.models import (
+        MaskFormerHead,
+        MaskFormerHungarianAssigner,
+        MaskFormerPanoptic,
+        SetCriterion,
+    )
     from mmmaskformer.models.segmentors import panoptic_targets
     pair = [osp.join(REPO, 'configs', c) for c in (
         'maskformer_r50_ade20k.py', 'maskformer_r50_coco-panoptic.py')]
@@ -201,6 +204,7 @@ def test_pipelines_and_evaluators_resolve(path):
     """Every transform, dataset type and metric named by a config exists in
     the scope the Runner builds it in."""
     from mmengine.dataset import Compose
+
     from mmmaskformer.registry import DATASETS, METRICS
     cfg = Config.fromfile(path)
     init_default_scope(cfg.default_scope)
@@ -399,6 +403,7 @@ def test_no_name_of_ours_shadows_an_upstream_name():
     import mmdet.models  # noqa: F401
     import mmdet.visualization  # noqa: F401
     import mmengine.runner  # noqa: F401
+
     from mmmaskformer import registry as R
     upstream = _upstream_names()
     assert {'CheckpointHook', 'IterBasedTrainLoop', 'LoadImageFromFile',

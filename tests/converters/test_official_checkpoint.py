@@ -71,6 +71,7 @@ def test_no_object_weight_is_checked(official_keys):
         convert_official_state_dict(sd, no_object_weight=0.2)
 
 
+@pytest.mark.slow
 def test_convert_tool_on_a_pkl(tmp_path, official_keys):
     sd = official_keys.resnet_backbone(50)
     sd.update(official_keys.maskformer_head(150))
@@ -97,6 +98,7 @@ class _Evil:
         return os.system, (f'touch {self.marker}',)
 
 
+@pytest.mark.slow
 def test_pkl_is_read_without_running_code(tmp_path):
     """A .pkl whose unpickling would run a command is refused by default;
     the real arrays-only file above converts without --trust-pickle."""
@@ -217,6 +219,7 @@ def test_backbone_weights_torchvision_resnet():
     assert not missing and not unexpected
 
 
+@pytest.mark.slow
 def test_backbone_weights_detectron2_r103(tmp_path, official_keys):
     sd = {k[len('backbone.'):]: v
           for k, v in official_keys.resnet_backbone(101, deep_stem=True).items()}

@@ -86,6 +86,7 @@ def test_categories_are_the_official_847():
     assert len({c['ade_id'] for c in cats}) == 847
 
 
+@pytest.mark.slow
 def test_labels_pixel_by_pixel(release):
     root, _ = release
     lab = label(root, 'training', 'ADE_train_00000001')
@@ -100,6 +101,7 @@ def test_labels_pixel_by_pixel(release):
     assert img.size == (60, 40) and img.format == 'JPEG'
 
 
+@pytest.mark.slow
 def test_large_images_are_resized_to_short_side_512(release):
     root, _ = release
     lab = label(root, 'training', 'ADE_train_00000002')
@@ -111,6 +113,7 @@ def test_large_images_are_resized_to_short_side_512(release):
     assert img.size == (512, 591)
 
 
+@pytest.mark.slow
 def test_splits(release):
     root, _ = release
     train = sorted(os.listdir(osp.join(root, 'annotations_detectron2',
@@ -160,6 +163,7 @@ default_hooks = dict(logger=dict(interval=1))
 '''
 
 
+@pytest.mark.slow
 def test_train_and_test_on_the_prepared_data(release, tmp_path, run_tool,
                                               tiny_config):
     root, _ = release

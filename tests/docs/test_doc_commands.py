@@ -80,6 +80,9 @@ COVERED = {
     'python tools/analysis/ddp_equivalence.py --work-dir work_dirs/ddp_equivalence': 'tests/engine/test_ddp_equivalence.py::test_two_processes_of_4_equal_one_process_of_8',
     'mim train mmmaskformer maskformer_r18-tiny_synthetic-64x64.py --work-dir work_dirs/mim-demo': 'tests/tools/test_mim.py::test_mim_train_trains_the_demo_config',
     'mim test mmmaskformer maskformer_r18-tiny_synthetic-64x64.py --checkpoint work_dirs/mim-demo/iter_1500.pth': 'tests/tools/test_mim.py::test_mim_test_scores_the_checkpoint_as_tools_test',
+    'python tools/convert_mmseg_checkpoint.py work_dirs/maskformer_r50-d32_8xb2-160k_ade20k-512x512/iter_160000.pth checkpoints/maskformer_r50_ade20k_from_mmseg.pth --config configs/maskformer_r50_ade20k.py': 'tests/converters/test_openmmlab_checkpoint.py::test_openmmlab_maskformer_converts_and_predicts_identically',
+    'python tools/convert_mmseg_checkpoint.py maskformer_r50_ms-16xb1-75e_coco.pth checkpoints/maskformer_r50_coco-panoptic_from_mmdet.pth --config configs/maskformer_r50_coco-panoptic.py': 'tests/converters/test_openmmlab_checkpoint.py::test_openmmlab_maskformer_converts_and_predicts_identically',
+    'bash tools/run_tests.sh -m slow': 'tests/docs/test_doc_commands.py::test_ci_runs_the_documented_test_command',
     # the downstream page's three blocks are run by its own test
     'PYTHONPATH=. python $(python -c "import mmseg, os; print(os.path.dirname(mmseg.__file__))")/.mim/tools/train.py my_project/configs/maskformer_my_dataset.py --work-dir work_dirs/my': 'tests/tools/test_downstream_project.py::test_downstream_project_as_documented',
     'cd my_project_parent_folder': 'tests/tools/test_downstream_project.py::test_downstream_project_as_documented',
@@ -104,7 +107,7 @@ RUN = [
     'python tools/test.py configs/maskformer_r18-tiny_synthetic-64x64.py work_dirs/demo/train/iter_1500.pth --out work_dirs/demo/preds',
     'python tools/analysis/confusion_matrix.py configs/maskformer_r18-tiny_synthetic-64x64.py work_dirs/demo/preds work_dirs/demo/confusion',
     'python $(python -c "import mmseg, os; print(os.path.dirname(mmseg.__file__))")/.mim/tools/misc/print_config.py configs/maskformer_r50_ade20k.py',
-    'python tools/deploy/export_onnx.py configs/maskformer_r18-tiny_synthetic-64x64.py work_dirs/demo/train/iter_1500.pth --shape 64 64 --out work_dirs/demo/maskformer.onnx',
+    'python tools/deploy/export_onnx.py configs/maskformer_r18-tiny_synthetic-64x64.py work_dirs/demo/train/iter_1500.pth --shape 64 64 --out work_dirs/demo/maskformer.onnx --check',
     'mim search mmmaskformer',
     'mim search mmmaskformer --model maskformer-ade20k',
 ]

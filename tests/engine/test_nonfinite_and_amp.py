@@ -70,6 +70,7 @@ EXPLODE = ['optim_wrapper.clip_grad=None', 'optim_wrapper.optimizer.lr=1e12',
            'optim_wrapper.optimizer.weight_decay=0.0']
 
 
+@pytest.mark.slow
 def test_train_stops_on_a_nonfinite_loss(data_root, tmp_path, run_tool, data_options,
         stopped_cleanly, tiny_config):
     out = run_tool(['tools/train.py', tiny_config, '--work-dir', str(tmp_path / 'w'),
@@ -81,6 +82,7 @@ def test_train_stops_on_a_nonfinite_loss(data_root, tmp_path, run_tool, data_opt
     assert 'img_dir/train/0000' in msg  # the files of the batch
 
 
+@pytest.mark.slow
 def test_train_skips_nonfinite_steps_then_stops(data_root, tmp_path, run_tool, data_options,
         stopped_cleanly, tiny_config):
     out = run_tool(['tools/train.py', tiny_config, '--work-dir', str(tmp_path / 'w'),
@@ -170,6 +172,7 @@ def test_losses_finite_and_close_to_float32_under_bf16_autocast():
     assert torch.isfinite(mask.grad).all()
 
 
+@pytest.mark.slow
 def test_amp_on_cpu_stops_with_a_clear_message(data_root, tmp_path, run_tool, data_options,
         stopped_cleanly, tiny_config):
     out = run_tool(['tools/train.py', tiny_config, '--amp', '--work-dir',

@@ -1,6 +1,6 @@
 """Our fused Dropout: the distribution of nn.Dropout in one op."""
-import sys
 import os.path as osp
+import sys
 
 import torch
 

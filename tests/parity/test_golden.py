@@ -15,8 +15,11 @@ import torch.nn.functional as F
 import mmmaskformer  # noqa: F401
 from mmmaskformer.converters import convert_official_state_dict
 from mmmaskformer.models import MaskFormerHead
-from mmmaskformer.models.inference import (crop_and_resize, panoptic_inference,
-                                           probabilistic_semantic_inference)
+from mmmaskformer.models.inference import (
+    crop_and_resize,
+    panoptic_inference,
+    probabilistic_semantic_inference,
+)
 from mmmaskformer.structures import MaskTargets
 
 ATOL = RTOL = 1e-5

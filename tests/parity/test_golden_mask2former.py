@@ -23,10 +23,15 @@ from mmmaskformer.converters import convert_mask2former_state_dict
 from mmmaskformer.layers.ms_deform_attn import ms_deform_attn_core
 from mmmaskformer.models.inference import crop_and_resize
 from mmmaskformer.models.inference.mask2former import (
-    mask2former_instance_inference, mask2former_panoptic_inference,
-    mask2former_semantic_inference)
+    mask2former_instance_inference,
+    mask2former_panoptic_inference,
+    mask2former_semantic_inference,
+)
 from mmmaskformer.models.losses.mask2former_points import (
-    Mask2FormerCriterion, PointSampler, importance_sampled_coords)
+    Mask2FormerCriterion,
+    PointSampler,
+    importance_sampled_coords,
+)
 from mmmaskformer.models.losses.point_sampling import point_sample
 from mmmaskformer.models.losses.set_criterion import pad_target_masks
 from mmmaskformer.registry import MODELS

@@ -8,8 +8,8 @@ sizes whose padding must be cropped before the resize. Every reference is
 written out plainly in this file: per pair focal and dice, every
 permutation for the matching, per-pixel loops where they are short.
 """
-import os.path as osp
 import itertools
+import os.path as osp
 
 import torch
 import torch.nn.functional as F

@@ -39,6 +39,7 @@ def test_browse_draws_ground_truth(tmp_path, config):
             assert drawn.shape[0] >= raw.shape[0]
 
 
+@pytest.mark.slow
 def test_mmseg_print_config_prints_ours(tmp_path):
     """mmseg's own print_config.py works with our configs (it also dumps
     the config to example.py in the working directory)."""

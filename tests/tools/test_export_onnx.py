@@ -16,12 +16,12 @@ CONFIG = osp.join(REPO, 'configs', 'maskformer_r18-tiny_synthetic-64x64.py')
 
 def test_onnx_export_matches_torch_and_mmseg(tmp_path):
     import onnxruntime
+    from export_onnx import OUTPUTS, check, main
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
     from mmseg.apis import inference_model
 
     import mmmaskformer  # noqa: F401
-    from export_onnx import OUTPUTS, check, main
     from mmmaskformer.registry import MODELS
     init_default_scope('mmmaskformer')
     torch.manual_seed(0)

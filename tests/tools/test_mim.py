@@ -104,11 +104,13 @@ def _assert_lists_our_configs(proc):
     assert 'maskformer_R101_bs16_90k' in proc.stdout  # the weights to convert
 
 
+@pytest.mark.slow
 def test_mim_search_lists_our_configs(wheel_env, mim):
     _assert_lists_our_configs(mim(wheel_env, 'search', 'mmmaskformer',
                                   timeout=300))
 
 
+@pytest.mark.slow
 def test_mim_finds_the_editable_install(mim):
     """tools/install.sh's editable install: mim finds the package (through
     the link tools/misc/mim_link.py puts in site-packages) at this
@@ -138,6 +140,7 @@ def mim_run(wheel_env, tmp_path_factory, mim, data_options):
     return root, tmp, proc
 
 
+@pytest.mark.slow
 def test_mim_train_trains_the_demo_config(mim_run):
     _, tmp, proc = mim_run
     assert proc.returncode == 0, (proc.stdout[-2000:], proc.stderr[-2000:])
@@ -150,6 +153,7 @@ def _miou(log):
     return float(value)
 
 
+@pytest.mark.slow
 def test_mim_test_scores_the_checkpoint_as_tools_test(mim_run, tmp_path, mim,
                                                        data_options,
                                                        run_tool):

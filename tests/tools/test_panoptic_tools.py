@@ -32,6 +32,7 @@ def run(args):
     return proc.stdout + proc.stderr
 
 
+@pytest.mark.slow
 def test_panoptic_train_test_out_show(data_root, tmp_path, panoptic_options):
     work = str(tmp_path / 'train')
     log = run(['tools/train.py', CONFIG, '--work-dir', work] +

@@ -44,6 +44,7 @@ def latest_metrics(work_dir):
         return json.load(f)
 
 
+@pytest.mark.slow
 def test_train_resume_test(data_root, tmp_path, options):
     work = str(tmp_path / 'train')
     run(['tools/train.py', CONFIG, '--work-dir', work] +
@@ -82,6 +83,7 @@ def test_train_resume_test(data_root, tmp_path, options):
     assert 'mIoU' in latest_metrics(str(tmp_path / 'tta'))
 
 
+@pytest.mark.slow
 def test_dist_train_two_processes_on_cpu(data_root, tmp_path, options):
     work = str(tmp_path / 'dist')
     env = dict(os.environ, PYTHON=sys.executable, PORT='29533',

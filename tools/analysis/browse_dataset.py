@@ -29,9 +29,9 @@ def _drawable(sample):
     instances = sample.get('gt_instances', None)
     if instances is None:
         return sample
+    from mmdet.models.utils import mask2ndarray
     from mmdet.structures.bbox import BaseBoxes
     from mmdet.structures.mask import BitmapMasks
-    from mmdet.models.utils import mask2ndarray
     boxes = instances.get('bboxes', None)
     if isinstance(boxes, BaseBoxes):
         instances.bboxes = boxes.tensor

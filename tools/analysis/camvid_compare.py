@@ -32,8 +32,8 @@ POINTS = osp.join(REPO, 'configs', 'maskformer_r50-pointsample_ade20k.py')
 
 def mmseg_head(ours_head: dict) -> dict:
     """mmseg's MaskFormerHead with the sizes of our head."""
-    from mmengine.config import Config
     import mmseg
+    from mmengine.config import Config
     base = Config.fromfile(osp.join(
         osp.dirname(mmseg.__file__), '.mim', 'configs', 'maskformer',
         'maskformer_r50-d32_8xb2-160k_ade20k-512x512.py'))

@@ -37,8 +37,7 @@ from PIL import Image
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from mmmaskformer.datasets.ade20k_full import (IGNORE_INDEX,  # noqa: E402
-                                               ade_id_to_train_id)
+from mmmaskformer.datasets.ade20k_full import IGNORE_INDEX, ade_id_to_train_id  # noqa: E402
 
 SHORT_SIDE = 512
 

@@ -4,8 +4,9 @@
 # jitter, flip, pad to exactly 640x640 with 128 / ignore / VOID). Test: short
 # side 640, max 2560, batch padded to a multiple of 32 (official
 # SIZE_DIVISIBILITY 32).
-# Prepare with mmdet's converter (README, "Data preparation"):
-#   python $(python -c "import mmdet, os; print(os.path.dirname(mmdet.__file__))")/.mim/tools/dataset_converters/ade20k2coco.py data/ade/ADEChallengeData2016 --task panoptic
+# Prepare with mmdet's converter, tools/dataset_converters/ade20k2coco.py of
+# mmdet's .mim folder, with --task panoptic (docs/configs.md, "Data
+# preparation").
 # The same root as the semantic ADE20K configs (mmseg's layout).
 data_root = 'data/ade/ADEChallengeData2016/'
 crop_size = (640, 640)

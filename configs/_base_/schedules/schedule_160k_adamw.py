@@ -15,7 +15,8 @@ param_scheduler = [
         type='PolyLR', eta_min=0, power=0.9, begin=0, end=160000,
         by_epoch=False)
 ]
-train_cfg = dict(type='mmmaskformer.ResumableIterBasedTrainLoop', max_iters=160000, val_interval=16000)
+train_cfg = dict(type='mmmaskformer.ResumableIterBasedTrainLoop', max_iters=160000,
+                 val_interval=16000)
 val_cfg = dict(type='mmmaskformer.CheckedValLoop')
 test_cfg = dict(type='mmmaskformer.CheckedTestLoop')
 # mmseg's schedule hooks (its schedule_160k.py), with our atomic checkpoints

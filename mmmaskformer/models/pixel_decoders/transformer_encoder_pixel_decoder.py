@@ -4,10 +4,15 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from mmmaskformer.layers import (ConvNormAct, PositionEmbeddingSine,
-                                 TransformerEncoder, c2_xavier_fill,
-                                 xavier_init_transformer)
+from mmmaskformer.layers import (
+    ConvNormAct,
+    PositionEmbeddingSine,
+    TransformerEncoder,
+    c2_xavier_fill,
+    xavier_init_transformer,
+)
 from mmmaskformer.registry import MODELS
+
 from .fpn_pixel_decoder import FPNPixelDecoder
 
 

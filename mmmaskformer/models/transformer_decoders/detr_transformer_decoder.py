@@ -4,9 +4,13 @@ import torch
 from mmengine.model import BaseModule
 from torch import nn
 
-from mmmaskformer.layers import (PositionEmbeddingSine, TransformerDecoder,
-                                 TransformerEncoder, c2_xavier_fill,
-                                 xavier_init_transformer)
+from mmmaskformer.layers import (
+    PositionEmbeddingSine,
+    TransformerDecoder,
+    TransformerEncoder,
+    c2_xavier_fill,
+    xavier_init_transformer,
+)
 from mmmaskformer.registry import MODELS
 
 

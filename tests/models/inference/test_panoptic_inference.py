@@ -4,8 +4,7 @@ import math
 import torch
 
 import mmmaskformer  # noqa: F401
-from mmmaskformer.models.inference import (assign_pixels, filter_queries,
-                                           panoptic_inference)
+from mmmaskformer.models.inference import assign_pixels, filter_queries, panoptic_inference
 
 K = 3  # classes 0, 1 are things, 2 is stuff; logits index 3 = no object
 THINGS = (0, 1)
