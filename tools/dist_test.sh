@@ -10,7 +10,7 @@ MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
 PYTHON=${PYTHON:-python}
 
 PYTHONPATH="$(dirname $0)/..":$PYTHONPATH \
-"$PYTHON" -m torch.distributed.run \
+"$PYTHON" "$(dirname "$0")"/dist_launch.py \
     --nnodes=$NNODES \
     --node_rank=$NODE_RANK \
     --master_addr=$MASTER_ADDR \

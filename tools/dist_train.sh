@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tools/dist_train.sh CONFIG NPROC [train.py args]
-# N processes through torch's launcher (torchrun); on CPU they use gloo.
+# N processes through torch's launcher (torchrun, via dist_launch.py: one
+# line instead of its traceback when a process fails); on CPU they use gloo.
 CONFIG=$1
 GPUS=$2
 NNODES=${NNODES:-1}
@@ -10,7 +11,7 @@ MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
 PYTHON=${PYTHON:-python}
 
 PYTHONPATH="$(dirname $0)/..":$PYTHONPATH \
-"$PYTHON" -m torch.distributed.run \
+"$PYTHON" "$(dirname "$0")"/dist_launch.py \
     --nnodes=$NNODES \
     --node_rank=$NODE_RANK \
     --master_addr=$MASTER_ADDR \

@@ -1,6 +1,7 @@
 """Train a MaskFormer model (mmseg/mmdet ``tools/train.py`` flags).
 
-    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
+    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]]
+                                 [--resume-changed] [--amp]
                                  [--cfg-options k=v ...] [--launcher pytorch]
 """
 import argparse
@@ -17,13 +18,12 @@ from mmengine.logging import print_log  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import mmmaskformer  # noqa: E402,F401  (registers modules, checkpoint loading)
+from mmmaskformer.engine.checkpoint_files import find_last_checkpoint  # noqa: E402
 from mmmaskformer.errors import CheckpointError  # noqa: E402
 from mmmaskformer.registry import RUNNERS  # noqa: E402
-from mmmaskformer.utils.checkpoint import (checkpoint_problem,  # noqa: E402
-                                           find_resumable_checkpoint)
+from mmmaskformer.utils.checkpoint import checkpoint_problem  # noqa: E402
 from mmmaskformer.utils.dist import finalize_process_group  # noqa: E402
-from mmmaskformer.utils.tool_config import (load_tool_config,  # noqa: E402
-                                            stops_with_one_message)
+from mmmaskformer.utils.tool_config import load_tool_config, stops_with_one_message  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -37,6 +37,11 @@ def parse_args(argv=None):
         const='auto',
         help='resume from CKPT, or from the latest checkpoint in the work '
         'dir when no path is given')
+    parser.add_argument(
+        '--resume-changed',
+        action='store_true',
+        help='resume even though the batch size, the dataset length or the '
+        'learning rate differ from the checkpoint\'s (warns, not exact)')
     parser.add_argument(
         '--amp', action='store_true', help='mixed-precision training')
     parser.add_argument(
@@ -77,14 +82,16 @@ def setup_cfg(args) -> Config:
                     'CUDA/NPU/MLU/MUSA only. Train without --amp on the CPU.')
             cfg.optim_wrapper.type = amp_of[optim_wrapper]
             cfg.optim_wrapper.loss_scale = 'dynamic'
+    if args.resume_changed:
+        cfg.train_cfg.resume_changed = True
     if args.resume == 'auto':
-        # the newest *complete* checkpoint of the work dir (not
-        # last_checkpoint, which a kill can leave pointing at a partial file)
-        path, passed_over = find_resumable_checkpoint(cfg.work_dir)
+        # the newest *complete* checkpoint where the checkpoint hook writes
+        # (its out_dir and filename_tmpl; last_checkpoint only as a hint)
+        path, passed_over = find_last_checkpoint(cfg)
         for line in passed_over:
             print_log(line, logger='current', level=logging.WARNING)
         if path is None:
-            print_log(f'--resume: no complete checkpoint in {cfg.work_dir}; '
+            print_log('--resume: no complete checkpoint of this run; '
                       'training from the start', logger='current',
                       level=logging.WARNING)
         cfg.resume = path is not None

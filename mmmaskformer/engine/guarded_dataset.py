@@ -3,9 +3,10 @@
 ``SampleGuard`` wraps the dataset of a data loader (our loops put it there,
 see :mod:`.loops`). For every sample it
 
-1. seeds python, numpy and torch from ``(run seed, global position)`` when
-   the index comes from our :class:`~.sampler.InfiniteSampler`, and restores
-   the process's own streams afterwards;
+1. seeds python, numpy and torch from ``(seed, global position)`` when
+   the index comes from our :class:`~.sampler.PositionalInfiniteSampler`
+   (the seed is the sampler's, carried by the index), and restores the
+   process's own streams afterwards;
 2. runs the dataset's pipeline; any failure (a file that is missing, empty,
    truncated or not an image, a label of the wrong size, channels or values,
    an inconsistent panoptic annotation ...) becomes a
@@ -15,14 +16,16 @@ see :mod:`.loops`). For every sample it
    the skip with the batch (``SKIPPED_KEY``, one string per sample), so that the training loop
    counts skips and stops when too many samples were bad.
 """
+import contextlib
 import copy
 from typing import List, Optional
 
 import numpy as np
 from mmengine.logging import print_log
 
+from mmmaskformer.errors import BadSampleError, printable
 from mmmaskformer.registry import DATASETS
-from mmmaskformer.errors import BadSampleError
+
 from .rng import preserved_rng, sample_seed, seed_everything
 
 SKIPPED_KEY = '_skipped_samples'
@@ -68,6 +71,19 @@ def configure_label_checks(dataset) -> None:
                               getattr(dataset, 'ignore_index', 255))
 
 
+@contextlib.contextmanager
+def unreadable_dataset_stops(name):
+    """A dataset whose files cannot be listed or read (a symlink loop in
+    its image folder, a missing folder, no permission) stops with one line
+    naming the path, not a traceback from inside mmengine's file listing."""
+    try:
+        yield
+    except OSError as e:
+        where = f'{printable(e.filename)}: ' if e.filename else ''
+        raise BadSampleError(f'cannot read dataset {name}: '
+                             f'{where}{e.strerror or e}') from e
+
+
 @DATASETS.register_module()
 class SampleGuard:
     """Wrap ``dataset`` with per-sample seeding and the bad-sample policy.
@@ -75,7 +91,7 @@ class SampleGuard:
     Args:
         dataset: the dataset or its config.
         bad_sample: ``'error'`` or ``'skip'``.
-        seed: the run's seed (for per-sample seeds).
+        seed: the run's seed, for indices that carry none.
         max_retries: draws tried in a row before giving up on a sample
             (``'skip'``).
     """
@@ -86,7 +102,8 @@ class SampleGuard:
             raise ValueError(f'bad_sample={bad_sample!r}: expected one of '
                              f'{POLICIES}')
         if isinstance(dataset, dict):
-            dataset = DATASETS.build(copy.deepcopy(dataset))
+            with unreadable_dataset_stops(dataset.get('type')):
+                dataset = DATASETS.build(copy.deepcopy(dataset))
         self.dataset = dataset
         self.bad_sample = bad_sample
         self.seed = 0 if seed is None else int(seed)
@@ -97,7 +114,8 @@ class SampleGuard:
     # -------------------------------------------------- dataset interface
     def full_init(self) -> None:
         if hasattr(self.dataset, 'full_init'):
-            self.dataset.full_init()
+            with unreadable_dataset_stops(type(self.dataset).__name__):
+                self.dataset.full_init()
         self._check_parse_errors()
 
     def _parse_errors(self) -> dict:
@@ -169,6 +187,8 @@ class SampleGuard:
             configure_label_checks(self.dataset)
             self._label_checks_set = True
         position = getattr(idx, 'position', None)
+        seed = getattr(idx, 'seed', None)  # the sampler's, after a resume too
+        seed = self.seed if seed is None else int(seed)
         skipped: List[str] = []
         index = int(idx)
         for attempt in range(self.max_retries + 1):
@@ -177,7 +197,7 @@ class SampleGuard:
                     data = self._load(index)
                 else:
                     with preserved_rng():
-                        seed_everything(sample_seed(self.seed, position,
+                        seed_everything(sample_seed(seed, position,
                                                     attempt))
                         data = self._load(index)
                 break
@@ -187,7 +207,7 @@ class SampleGuard:
                 skipped.append(str(e))
                 print_log(f'skipping {e}', logger='current', level=30)
                 rng = np.random.default_rng(
-                    sample_seed(self.seed, -1 if position is None else position,
+                    sample_seed(seed, -1 if position is None else position,
                                 attempt + 1))
                 index = int(rng.integers(len(self.dataset)))
         else:

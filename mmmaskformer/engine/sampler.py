@@ -11,11 +11,14 @@ invariance:
   it and on what that worker loaded before.
 
 This sampler yields :class:`SampleIndex` values: plain ``int`` dataset
-indices that also carry their global draw ``position``. ``SampleGuard`` (see
-:mod:`.guarded_dataset`) seeds the pipeline of every sample from
-``(seed, position)``, so a sample is augmented the same way whatever the
-number of processes or workers, and a resumed run starts at the saved
-position without loading the skipped samples.
+indices that also carry their global draw ``position`` and the sampler's
+``seed``. ``SampleGuard`` (see :mod:`.guarded_dataset`) seeds the pipeline
+of every sample from ``(seed, position)``, so a sample is augmented the same
+way whatever the number of processes or workers, and a resumed run starts
+at the saved position without loading the skipped samples. The seed travels
+with the index because data-loader workers hold copies of the dataset made
+when they started: a resume that restores the saved seed (see
+:mod:`.loops`) sets it on the sampler, in the main process, only.
 """
 import itertools
 from typing import Iterator, Optional, Sized
@@ -27,17 +30,20 @@ from mmmaskformer.registry import DATA_SAMPLERS
 
 
 class SampleIndex(int):
-    """A dataset index that remembers its global draw position."""
+    """A dataset index that remembers its global draw position and the seed
+    of the sampler that drew it (``None``: the dataset's own)."""
 
     position: int
+    seed: Optional[int]
 
-    def __new__(cls, index: int, position: int):
+    def __new__(cls, index: int, position: int, seed: Optional[int] = None):
         obj = super().__new__(cls, index)
         obj.position = position
+        obj.seed = seed
         return obj
 
-    def __reduce__(self):  # keep ``position`` across worker processes
-        return SampleIndex, (int(self), self.position)
+    def __reduce__(self):  # keep ``position`` and ``seed`` across workers
+        return SampleIndex, (int(self), self.position, self.seed)
 
 
 @DATA_SAMPLERS.register_module()
@@ -54,17 +60,22 @@ class PositionalInfiniteSampler(MMEngineInfiniteSampler):
     def __init__(self, dataset: Sized, shuffle: bool = True,
                  seed: Optional[int] = None) -> None:
         super().__init__(dataset, shuffle=shuffle, seed=seed)
-        self.start = 0
+        self.set_start(0)
 
     def set_start(self, position: int) -> None:
-        """Make the next ``iter()`` start at global ``position``."""
+        """Make the next ``iter()`` start at global ``position`` (of the
+        stream of ``self.seed``, which may be set before)."""
         self.start = int(position)
-        self.indices = self._indices_of_rank()
+        self._stream = self._sample_indices()
 
-    def _indices_of_rank(self) -> Iterator[int]:
+    def __iter__(self) -> Iterator[SampleIndex]:
+        # one stream: a second iter() continues it, as mmengine's does
+        yield from self._stream
+
+    def _sample_indices(self) -> Iterator[SampleIndex]:
         g = torch.Generator()
         g.manual_seed(self.seed)
-        # skip whole permutations without materialising them
+        # skip the whole permutations before the start
         epoch, offset = divmod(self.start, self.size)
         for _ in range(epoch):
             if self.shuffle:
@@ -80,5 +91,5 @@ class PositionalInfiniteSampler(MMEngineInfiniteSampler):
 
         for index in itertools.islice(stream(), offset + self.rank, None,
                                       self.world_size):
-            yield SampleIndex(index, position)
+            yield SampleIndex(index, position, self.seed)
             position += self.world_size

@@ -118,6 +118,7 @@ def train(run_tool, data_options):
     return train
 
 
+@pytest.mark.slow
 def test_train_skips_and_names_every_bad_sample(tmp_path, bad_inputs, train):
     cases = sorted(bad_inputs.SEMANTIC_BAD)
     root = bad_inputs.write_semantic_root(str(tmp_path / 'data'), cases, good=8)
@@ -130,9 +131,11 @@ def test_train_skips_and_names_every_bad_sample(tmp_path, bad_inputs, train):
         assert re.search(re.escape(path) + '.*' + re.escape(reason), log), \
             (case, log[-3000:])
     assert 'Iter(train) [6/6]' in log
-    assert re.search(r'skipped \d+ bad sample\(s\), \d+ so far', log)
+    assert re.search(r'skipped \d+ bad sample\(s\), \d+ of \d+ drawn so far',
+                     log)
 
 
+@pytest.mark.slow
 def test_train_error_policy_stops_with_one_message(tmp_path, bad_inputs, stopped_cleanly, train):
     root = bad_inputs.write_semantic_root(str(tmp_path / 'data'), ['label_16bit_large'],
                                good=3)
@@ -143,6 +146,7 @@ def test_train_error_policy_stops_with_one_message(tmp_path, bad_inputs, stopped
     assert 'label_16bit_large.png' in msg and 'label values [258]' in msg
 
 
+@pytest.mark.slow
 def test_train_stops_when_too_many_samples_are_bad(tmp_path, bad_inputs, stopped_cleanly, train):
     # default policy: skip, at most 1% of max(drawn, dataset length) bad
     root = bad_inputs.write_semantic_root(str(tmp_path / 'data'),
@@ -152,7 +156,9 @@ def test_train_stops_when_too_many_samples_are_bad(tmp_path, bad_inputs, stopped
     assert 'max_bad_fraction=0.01' in msg and 'img_not_an_image.png' in msg
 
 
-def test_validation_and_test_never_skip(tmp_path, bad_inputs, data_options, run_tool, stopped_cleanly, train):
+@pytest.mark.slow
+def test_validation_and_test_never_skip(
+        tmp_path, bad_inputs, data_options, run_tool, stopped_cleanly, train):
     root = bad_inputs.write_semantic_root(str(tmp_path / 'data'), [], good=2)
     work = str(tmp_path / 'w')
     train(root, work, iters=2, batch=2)
@@ -185,6 +191,7 @@ train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 '''
 
 
+@pytest.mark.slow
 def test_valid_unusual_inputs_train(tmp_path, bad_inputs, train):
     root = bad_inputs.write_unusual(str(tmp_path / 'data'))
     config = tmp_path / 'crop.py'
@@ -206,7 +213,10 @@ def test_valid_unusual_inputs_train(tmp_path, bad_inputs, train):
     assert (empty['data_samples'].gt_sem_seg.data == 255).all()
 
 
-def test_panoptic_train_names_the_bad_png(panoptic_root, tmp_path, bad_inputs, panoptic_options, run_tool, stopped_cleanly):
+@pytest.mark.slow
+def test_panoptic_train_names_the_bad_png(
+        panoptic_root, tmp_path, bad_inputs, panoptic_options, run_tool,
+        stopped_cleanly):
     root = str(tmp_path / 'data')
     shutil.copytree(panoptic_root, root)
     png = bad_inputs.spoil_panoptic(root, 'unlisted_id')

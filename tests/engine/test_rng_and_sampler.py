@@ -6,9 +6,13 @@ import numpy as np
 import torch
 from mmengine.dataset import InfiniteSampler as MMEngineInfiniteSampler
 
-from mmmaskformer.engine import (PositionalInfiniteSampler, SampleIndex,
-                                 capture_rng_state, restore_rng_state,
-                                 sample_seed)
+from mmmaskformer.engine import (
+    PositionalInfiniteSampler,
+    SampleIndex,
+    capture_rng_state,
+    restore_rng_state,
+    sample_seed,
+)
 
 
 def ranks(world_size, start=0, n=12, size=10, seed=3):
@@ -55,8 +59,41 @@ def test_start_position_continues_the_stream():
 
 def test_sample_index_survives_pickling():
     import pickle
-    i = pickle.loads(pickle.dumps(SampleIndex(7, 123)))
+    i = pickle.loads(pickle.dumps(SampleIndex(7, 123, 45)))
     assert int(i) == 7 and i.position == 123 and isinstance(i, int)
+    assert i.seed == 45
+
+
+def test_reseeded_sampler_continues_the_stream_of_its_new_seed():
+    (of_5, ) = ranks(1, n=30, seed=5)
+    s = PositionalInfiniteSampler(list(range(10)), shuffle=True, seed=3)
+    s.seed = 5  # a resume restores the saved seed
+    s.set_start(12)
+    got = list(itertools.islice(iter(s), 18))
+    assert [(int(i), i.position) for i in got] == \
+        [(int(i), i.position) for i in of_5[12:]]
+    assert {i.seed for i in got} == {5}
+    assert [int(i) for i in of_5[:10]] != [int(i) for i in ranks(1, n=10)[0]]
+
+
+class NoisyDataset:
+    """Each sample is a numpy draw: what a random augmentation sees."""
+
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        return dict(value=float(np.random.rand()))
+
+
+def test_guard_seeds_from_the_index_seed_over_its_own():
+    from mmmaskformer.engine import SampleGuard
+    guard0 = SampleGuard(NoisyDataset(), seed=0)
+    guard7 = SampleGuard(NoisyDataset(), seed=7)
+    own = guard0[SampleIndex(1, 5)]['value']
+    assert guard0[SampleIndex(1, 5)]['value'] == own  # seeded
+    carried = guard0[SampleIndex(1, 5, seed=7)]['value']
+    assert carried == guard7[SampleIndex(1, 5)]['value'] != own
 
 
 def test_sample_seeds():
