@@ -7,6 +7,7 @@ import sys
 import torch
 from mmengine.config import Config
 
+from .cfg_options import check_cfg_options
 from .dist import finalize_process_group, init_cpu_process_group
 
 
@@ -21,6 +22,8 @@ def load_tool_config(config: str, launcher: str = 'none',
     cfg = Config.fromfile(config)
     cfg.launcher = launcher
     if cfg_options is not None:
+        # a key nothing would read is an error, not a silent no-op
+        check_cfg_options(cfg, cfg_options)
         cfg.merge_from_dict(cfg_options)
     if work_dir is not None:
         cfg.work_dir = work_dir

@@ -30,3 +30,15 @@ def test_a_misspelt_root_is_an_error_without_a_guess():
     with pytest.raises(ConfigError, match=r"^--cfg-options trian_cfg.max_iters"
                        r": the config has no key 'trian_cfg'.*read it$"):
         check_cfg_options(CFG, ['trian_cfg.max_iters'])
+
+
+@pytest.mark.slow
+def test_train_tool_stops_on_the_readme_wording_of_a_key(tmp_path, run_tool,
+                                                         stopped_cleanly,
+                                                         tiny_config):
+    out = run_tool(['tools/train.py', tiny_config, '--work-dir',
+                    str(tmp_path), '--cfg-options',
+                    'backbone.depth=34'], expect_rc=1)
+    msg = stopped_cleanly(out, 'ConfigError')
+    assert 'did you mean model.backbone.depth?' in msg
+    assert not list(tmp_path.glob('*.pth'))
