@@ -64,11 +64,11 @@ def test_ops_and_syncs_are_counted_by_kind_and_phase():
 
 
 def test_mmdet_focal_pytorch_path_equals_mmdets_cpu_path():
-    """The GPU harness routes mmdet's FocalLoss (1-D targets) to its
-    PyTorch path; on the CPU that path is what mmdet runs anyway."""
+    """On CUDA without mmcv's CUDA ops the benchmark routes mmdet's
+    FocalLoss (1-D targets) to its PyTorch path; on the CPU that path is
+    what mmdet runs anyway."""
     from mmdet.models.losses import FocalLoss, focal_loss
-
-    import benchmark_train
+    from train_benchmark.models import use_mmdet_pytorch_focal
     g = torch.Generator().manual_seed(0)
     pred = torch.randn(50, 1, generator=g)
     target = torch.randint(0, 2, (50,), generator=g)
@@ -76,7 +76,7 @@ def test_mmdet_focal_pytorch_path_equals_mmdets_cpu_path():
     ref = loss(pred, target)
     original = focal_loss.sigmoid_focal_loss
     try:
-        benchmark_train.use_mmdet_pytorch_focal()
+        use_mmdet_pytorch_focal()
         got = focal_loss.sigmoid_focal_loss(pred, target, None, 2.0, 0.25,
                                             'mean', None)
     finally:

@@ -1,7 +1,8 @@
 """Device-independent measures of a training step: memory by kind, dispatched
 ops and host-device syncs, per phase.
 
-Used by ``benchmark_train.py``; the functions work on any model.
+Used by the training-step benchmark (``train_benchmark/measures.py``) and
+``benchmark.py``; the functions work on any model.
 
 * :class:`MemoryTracker`: torch's ``MemTracker`` (peak parameter, buffer,
   gradient, optimizer-state, activation and temporary memory) that also
