@@ -21,8 +21,7 @@ import mmmaskformer  # noqa: E402,F401
 from mmmaskformer.errors import CheckpointError  # noqa: E402
 from mmmaskformer.registry import RUNNERS  # noqa: E402
 from mmmaskformer.utils.dist import finalize_process_group  # noqa: E402
-from mmmaskformer.utils.tool_config import (load_tool_config,  # noqa: E402
-                                            stops_with_one_message)
+from mmmaskformer.utils.tool_config import load_tool_config, stops_with_one_message  # noqa: E402
 
 
 def parse_args(argv=None):

@@ -8,9 +8,8 @@ from torch import nn
 
 import mmmaskformer  # noqa: F401
 from mmmaskformer.datasets import generate_synthetic_dataset
-from mmmaskformer.engine import NonFiniteLossError, FiniteLossOptimWrapper
-from mmmaskformer.models.assigners.hungarian_assigner import \
-    MaskFormerHungarianAssigner
+from mmmaskformer.engine import FiniteLossOptimWrapper, NonFiniteLossError
+from mmmaskformer.models.assigners.hungarian_assigner import MaskFormerHungarianAssigner
 from mmmaskformer.models.losses.set_criterion import SetCriterion
 from mmmaskformer.structures import MaskTargets
 
@@ -129,7 +128,9 @@ def _gap(c):
 
 def test_matching_is_float32_and_exact_under_bf16_autocast():
     from mmmaskformer.models.losses.functional import (
-        pairwise_dice_cost, pairwise_sigmoid_focal_cost)
+        pairwise_dice_cost,
+        pairwise_sigmoid_focal_cost,
+    )
     cls_logits, mask_logits, targets = _close_cost_case()
     logits = mask_logits[0, 0].flatten(1)
     tgt = targets[0].masks.float().flatten(1)
