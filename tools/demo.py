@@ -58,6 +58,7 @@ def majority_stuff_pq(data_root: str, out_dir: str) -> dict:
     """PQ of predicting, for every image, one segment of the most frequent
     stuff class of the training set covering the whole image."""
     from panopticapi.evaluation import pq_compute
+
     from mmmaskformer.datasets.synthetic import THING_CLASSES, _id2rgb
     ann_dir = osp.join(data_root, 'annotations')
     with open(osp.join(ann_dir, 'panoptic_train.json')) as f:

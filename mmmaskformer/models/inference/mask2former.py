@@ -18,6 +18,7 @@ from typing import Iterable, List, NamedTuple, Optional, Sequence
 import torch
 
 from mmmaskformer.structures import PanopticResult
+
 from .panoptic import assign_pixels, filter_queries
 from .resize import crop_and_resize
 from .semantic import probabilistic_semantic_inference

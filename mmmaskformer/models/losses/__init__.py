@@ -1,5 +1,10 @@
 from .classification_loss import MaskClassificationLoss
-from .functional import dice_loss, pairwise_dice_cost, pairwise_sigmoid_focal_cost, sigmoid_focal_loss
+from .functional import (
+    dice_loss,
+    pairwise_dice_cost,
+    pairwise_sigmoid_focal_cost,
+    sigmoid_focal_loss,
+)
 from .mask_losses import point_sampled_focal_dice, upsampled_focal_dice
 from .set_criterion import SetCriterion
 

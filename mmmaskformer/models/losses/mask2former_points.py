@@ -35,6 +35,7 @@ from scipy.optimize import linear_sum_assignment
 from torch import nn
 
 from mmmaskformer.structures import LayerMatches, MaskTargets
+
 from .classification_loss import MaskClassificationLoss
 from .functional import dice_loss, pairwise_dice_cost
 from .point_sampling import point_sample, uncertainty

@@ -8,14 +8,14 @@ from typing import List, NamedTuple, Optional, Sequence
 import torch
 import torch.nn.functional as F
 from mmcv.ops.multi_scale_deform_attn import (
-    MultiScaleDeformableAttnFunction, multi_scale_deformable_attn_pytorch)
+    MultiScaleDeformableAttnFunction,
+    multi_scale_deformable_attn_pytorch,
+)
 from mmengine.model import BaseModule
 from torch import nn
 
-from mmmaskformer.layers import ConvNormAct, PositionEmbeddingSine, \
-    c2_xavier_fill
-from mmmaskformer.layers.ms_deform_attn import (MSDeformAttnEncoder,
-                                                flatten_levels, split_levels)
+from mmmaskformer.layers import ConvNormAct, PositionEmbeddingSine, c2_xavier_fill
+from mmmaskformer.layers.ms_deform_attn import MSDeformAttnEncoder, flatten_levels, split_levels
 from mmmaskformer.registry import MODELS
 
 # official ``MSDeformAttn.im2col_step`` (CUDA kernel only)

@@ -13,8 +13,13 @@ from mmdet.structures import DetDataSample
 from mmengine.structures import InstanceData, PixelData
 
 from mmmaskformer.registry import MODELS, build_scoped
-from ..inference import (crop_and_resize, instance_inference,
-                         panoptic_inference, probabilistic_semantic_inference)
+
+from ..inference import (
+    crop_and_resize,
+    instance_inference,
+    panoptic_inference,
+    probabilistic_semantic_inference,
+)
 from .panoptic_targets import panoptic_targets
 
 INSTANCE_OFFSET = 1000  # mmdet's panoptic id = label + instance * 1000

@@ -4,6 +4,7 @@ from typing import List, Sequence
 import torch
 
 from mmmaskformer.structures import MaskTargets
+
 from ..utils import labels_present
 
 
