@@ -1,8 +1,9 @@
 """The main job on the embedded default: generate the demo dataset, train a
-small MaskFormer on it with tools/train.py, score it with tools/test.py, and
-compare with a trivial baseline.
+small MaskFormer (or Mask2Former) on it with tools/train.py, score it with
+tools/test.py, and compare with a trivial baseline.
 
-    python tools/demo.py [--task semantic|panoptic|instance] [--work-dir DIR]
+    python tools/demo.py [--model maskformer|mask2former]
+                         [--task semantic|panoptic|instance] [--work-dir DIR]
                          [--iters N] [--checkpoint PANOPTIC_CKPT]
 
 semantic: mIoU from mmseg's IoUMetric, against predicting the majority class.
@@ -13,6 +14,12 @@ instance: the panoptic model (trained as for `panoptic`, or `--checkpoint`)
 with `pred_instances`, mask AP from mmdet's CocoMetric(metric='segm')
 against the things of the generated panoptic annotations, against
 predicting every thing class once per image as the whole image.
+
+--model mask2former: the same tasks with the Mask2Former demo configs (the
+same data, backbone and schedule, Mask2Former's head); instance is trained
+directly on the instances (mmdet's CocoDataset). The score is printed next
+to MaskFormer's on the same data, as recorded in configs/metafiles/demo.yaml
+(the README's numbers, tools/demo.py --model maskformer, seed 0).
 """
 import argparse
 import glob
@@ -27,14 +34,36 @@ import cv2
 import numpy as np
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-CONFIGS = dict(
-    semantic=osp.join(REPO, 'configs', 'maskformer_r18-tiny_synthetic-64x64.py'),
-    panoptic=osp.join(REPO, 'configs',
-                      'maskformer_r18-tiny_synthetic-panoptic-64x64.py'),
-    instance=osp.join(
-        REPO, 'configs',
-        'maskformer_r18-tiny_synthetic-panoptic-instance-64x64.py'))
+# (model, task) -> (config trained, config scored)
+_TINY = osp.join(REPO, 'configs', '{}_r18-tiny_synthetic{}-64x64.py')
+CONFIGS = {
+    ('maskformer', 'semantic'): (_TINY.format('maskformer', ''), ) * 2,
+    ('maskformer', 'panoptic'): (_TINY.format('maskformer', '-panoptic'), ) * 2,
+    # MaskFormer's instances come from its panoptic model
+    ('maskformer', 'instance'): (
+        _TINY.format('maskformer', '-panoptic'),
+        _TINY.format('maskformer', '-panoptic-instance')),
+    ('mask2former', 'semantic'): (_TINY.format('mask2former', ''), ) * 2,
+    ('mask2former', 'panoptic'): (
+        _TINY.format('mask2former', '-panoptic'), ) * 2,
+    ('mask2former', 'instance'): (
+        _TINY.format('mask2former', '-instance'), ) * 2,
+}
 ITERS = dict(semantic=1500, panoptic=2000, instance=2000)
+METRIC_NAMES = dict(semantic='mIoU', panoptic='PQ', instance='mask AP')
+
+
+def maskformer_reference(task: str):
+    """MaskFormer's demo score for ``task`` as the metafile records it
+    (what the README reports), or None."""
+    import yaml
+    with open(osp.join(REPO, 'configs', 'metafiles', 'demo.yaml')) as f:
+        models = yaml.safe_load(f)['Models']
+    name = osp.splitext(osp.basename(CONFIGS[('maskformer', task)][1]))[0]
+    for model in models:
+        if model['Name'] == name and model.get('Results'):
+            return model['Results'][0]['Metrics'][METRIC_NAMES[task]]
+    return None
 
 
 def majority_baseline(data_root: str, num_classes: int) -> dict:
@@ -58,8 +87,9 @@ def majority_stuff_pq(data_root: str, out_dir: str) -> dict:
     """PQ of predicting, for every image, one segment of the most frequent
     stuff class of the training set covering the whole image."""
     from panopticapi.evaluation import pq_compute
+    from panopticapi.utils import id2rgb
 
-    from mmmaskformer.datasets.synthetic import THING_CLASSES, _id2rgb
+    from mmmaskformer.datasets.synthetic_shapes import THING_CLASSES
     ann_dir = osp.join(data_root, 'annotations')
     with open(osp.join(ann_dir, 'panoptic_train.json')) as f:
         train = json.load(f)
@@ -77,7 +107,7 @@ def majority_stuff_pq(data_root: str, out_dir: str) -> dict:
     for img, ann in zip(val['images'], val['annotations']):
         ids = np.ones((img['height'], img['width']), np.int64)
         cv2.imwrite(osp.join(out_dir, 'baseline', ann['file_name']),
-                    _id2rgb(ids)[..., ::-1])
+                    id2rgb(ids)[..., ::-1])
         annotations.append(dict(image_id=img['id'],
                                 file_name=ann['file_name'],
                                 segments_info=[dict(id=1,
@@ -116,6 +146,14 @@ def whole_image_ap(data_root: str) -> float:
     return 100 * float(evaluator.stats[0])
 
 
+def last_metrics(test_dir: str) -> dict:
+    """The metrics tools/test.py wrote last under ``test_dir``."""
+    results = sorted(glob.glob(osp.join(test_dir, '*', '*.json')),
+                     key=os.path.getmtime)
+    with open(results[-1]) as f:
+        return json.load(f)
+
+
 def run(cmd):
     print('$ ' + ' '.join(cmd), flush=True)
     subprocess.run(cmd, check=True, cwd=REPO)
@@ -123,13 +161,17 @@ def run(cmd):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--model', choices=['maskformer', 'mask2former'],
+                        default='maskformer')
     parser.add_argument('--task', choices=['semantic', 'panoptic',
                                            'instance'], default='semantic')
     parser.add_argument(
         '--checkpoint', default=None,
-        help='instance: score this panoptic checkpoint instead of training')
+        help='score this checkpoint instead of training (MaskFormer '
+        'instance: a panoptic checkpoint)')
     parser.add_argument('--work-dir', default=None,
-                        help='default: work_dirs/demo[-panoptic]')
+                        help='default: work_dirs/demo[-TASK] for MaskFormer, '
+                        'work_dirs/demo-mask2former-TASK for Mask2Former')
     parser.add_argument('--data-root', default=osp.join(REPO, 'data',
                                                         'synthetic'))
     parser.add_argument('--iters', type=int, default=None,
@@ -137,13 +179,16 @@ def main():
     parser.add_argument('--seed', type=int, default=0,
                         help='the run\'s seed (randomness.seed)')
     args = parser.parse_args()
-    task = args.task
+    task, model = args.task, args.model
     iters = args.iters or ITERS[task]
-    work_dir = args.work_dir or osp.join(
-        REPO, 'work_dirs', 'demo' if task == 'semantic' else f'demo-{task}')
+    default_dir = 'demo' if task == 'semantic' else f'demo-{task}'
+    if model == 'mask2former':
+        default_dir = f'demo-mask2former-{task}'
+    work_dir = args.work_dir or osp.join(REPO, 'work_dirs', default_dir)
+    train_config, test_config = CONFIGS[(model, task)]
     sys.path.insert(0, REPO)
     from mmmaskformer.datasets import generate_synthetic_dataset
-    from mmmaskformer.datasets.synthetic import CLASSES
+    from mmmaskformer.datasets.synthetic_shapes import CLASSES
 
     start = time.time()
     print(f'[demo] 1/3 generating the dataset in {args.data_root}', flush=True)
@@ -153,7 +198,9 @@ def main():
         f'{d}.dataset.data_root={root}'
         for d in ('train_dataloader', 'val_dataloader', 'test_dataloader')
     ]
-    if task in ('panoptic', 'instance'):
+    # the evaluator's files on this data root (an instance-trained model
+    # has no panoptic evaluator: its instances_val.json is set below)
+    if task == 'panoptic' or (task, model) == ('instance', 'maskformer'):
         options += [
             f'{e}.ann_file={root}annotations/panoptic_val.json'
             for e in ('val_evaluator', 'test_evaluator')
@@ -161,11 +208,15 @@ def main():
             f'{e}.seg_prefix={root}annotations/panoptic_val/'
             for e in ('val_evaluator', 'test_evaluator')
         ]
-    train_config = CONFIGS['panoptic' if task == 'instance' else task]
+    instance_options = options[:4] + [
+        f'{e}.ann_file={root}annotations/instances_val.json'
+        for e in ('val_evaluator', 'test_evaluator')]
+    if (task, model) == ('instance', 'mask2former'):
+        options = instance_options
     checkpoint = args.checkpoint
     if checkpoint is None:
-        print(f'[demo] 2/3 training ({task}) for {iters} iterations',
-              flush=True)
+        print(f'[demo] 2/3 training ({model}, {task}) for {iters} '
+              'iterations', flush=True)
         train_dir = osp.join(work_dir, 'train')
         run([sys.executable, 'tools/train.py', train_config, '--work-dir',
              train_dir] + options + [
@@ -180,18 +231,12 @@ def main():
     test_dir = osp.join(work_dir, 'test')
     out_dir = osp.join(work_dir, 'predictions')
     if task == 'instance':
-        options = options[:4] + [
-            f'{e}.ann_file={root}annotations/instances_val.json'
-            for e in ('val_evaluator', 'test_evaluator')]
-        run([sys.executable, 'tools/test.py', CONFIGS[task], checkpoint,
-             '--work-dir', test_dir] + options)
+        run([sys.executable, 'tools/test.py', test_config, checkpoint,
+             '--work-dir', test_dir] + instance_options)
     else:
-        run([sys.executable, 'tools/test.py', CONFIGS[task], checkpoint,
+        run([sys.executable, 'tools/test.py', test_config, checkpoint,
              '--work-dir', test_dir, '--out', out_dir] + options)
-    results = sorted(glob.glob(osp.join(test_dir, '*', '*.json')),
-                     key=os.path.getmtime)
-    with open(results[-1]) as f:
-        metrics = json.load(f)
+    metrics = last_metrics(test_dir)
     if task == 'semantic':
         baseline = majority_baseline(args.data_root, len(CLASSES))
         summary = dict(
@@ -228,7 +273,32 @@ def main():
                 f"{summary['PQ_st']:.2f}); panopticapi on the saved files: "
                 f"PQ {summary['panopticapi_PQ']:.2f}; majority-stuff "
                 f"baseline PQ {summary['majority_stuff_PQ']:.2f}")
-    summary.update(minutes=round((time.time() - start) / 60, 1),
+        if model == 'mask2former':
+            # the same panoptic model as a semantic and an instance
+            # segmenter, as the official COCO panoptic models report
+            # PQ, AP and mIoU
+            for kind in ('semantic', 'instance'):
+                kind_dir = osp.join(work_dir, f'test-{kind}')
+                run([sys.executable, 'tools/test.py',
+                     _TINY.format(model, f'-panoptic-{kind}'), checkpoint,
+                     '--work-dir', kind_dir] +
+                    (instance_options if kind == 'instance' else
+                     options[:4]))
+                scores = last_metrics(kind_dir)
+                if kind == 'semantic':
+                    summary['mIoU'] = scores['mIoU']
+                else:
+                    summary['segm_mAP'] = scores['coco/segm_mAP']
+            line += (f"; the same model: mIoU {summary['mIoU']:.2f}, mask "
+                     f"AP {100 * summary['segm_mAP']:.1f}")
+    if model == 'mask2former':
+        reference = maskformer_reference(task)
+        summary['maskformer_' + METRIC_NAMES[task].replace(' ', '_')] = \
+            reference
+        line = (f'Mask2Former {line}; MaskFormer on the same data: '
+                f'{METRIC_NAMES[task]} {reference} (configs/metafiles/'
+                'demo.yaml)')
+    summary.update(model=model, minutes=round((time.time() - start) / 60, 1),
                    iters=iters, checkpoint=checkpoint)
     with open(osp.join(work_dir, 'summary.json'), 'w') as f:
         json.dump(summary, f, indent=2)

@@ -24,7 +24,9 @@ ALLOWED_PREFIXES = ('mmmaskformer.', 'torch.nn.', 'mmseg.models.backbones.',
                     'mmseg.models.segmentors.', 'mmseg.models.utils.',
                     'mmseg.models.data_preprocessor',
                     'mmdet.models.data_preprocessors.', 'mmdet.models.detectors.base',
-                    'mmcv.cnn.', 'mmengine.model.', 'timm.')
+                    'mmcv.cnn.', 'mmengine.model.', 'timm.',
+                    # mmengine's SyncBatchNorm (trainable SyncBN configs)
+                    'mmengine.utils.dl_utils.parrots_wrapper')
 
 
 def build(path):
@@ -273,8 +275,10 @@ def test_num_classes_match_the_dataset(path):
     head = cfg.model.get('decode_head') or cfg.model.panoptic_head
     assert head.num_classes == len(classes)
     if 'panoptic_head' in cfg.model:
-        things = dataset.get('metainfo', {}).get('thing_classes') or \
-            DATASETS.get(dataset.type).METAINFO['thing_classes']
+        # an instance dataset (mmdet's CocoDataset) has things only
+        meta = dict(DATASETS.get(dataset.type).METAINFO,
+                    **dataset.get('metainfo', {}))
+        things = meta.get('thing_classes', meta['classes'])
         assert cfg.model.num_things == len(things)
 
 
@@ -346,7 +350,7 @@ def test_every_type_names_the_class_that_is_built(path):
     assert {'ResumableIterBasedTrainLoop', 'CheckedValLoop',
             'CheckedTestLoop', 'AtomicCheckpointHook',
             'PositionalInfiniteSampler'} <= named_ours, path
-    assert {'FiniteLossOptimWrapper',
+    assert {'FiniteLossOptimWrapper', 'FiniteLossAmpOptimWrapper',
             'MaskFormerOptimWrapperConstructor'} & named_ours, path
 
 

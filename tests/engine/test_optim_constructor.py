@@ -14,6 +14,7 @@ import glob
 import os.path as osp
 
 import pytest
+import torch
 from mmengine.config import Config
 from mmengine.registry import OPTIM_WRAPPER_CONSTRUCTORS, init_default_scope
 from torch import nn
@@ -33,6 +34,15 @@ def official(stem):
     """(lr, weight decay, backbone multiplier, warm-up iters, max iters)."""
     if stem.startswith('maskformer_r18-tiny'):
         return 3e-4, 1e-4, 1.0, 0, 2000 if 'panoptic' in stem else 1500
+    if stem.startswith('mask2former_r18-tiny'):  # Mask2Former's decay 0.05
+        semantic = stem == 'mask2former_r18-tiny_synthetic-64x64'
+        return 3e-4, 0.05, 1.0, 0, 1500 if semantic else 2000
+    if stem.startswith('mask2former_'):  # every backbone alike, Swin too
+        iters = 160000
+        if 'coco' in stem:
+            iters = 737500 if stem.startswith('mask2former_swin-l') \
+                else 368750
+        return 1e-4, 0.05, 0.1, 0, iters
     if stem == 'maskformer_r50_camvid':
         return 1e-4, 1e-4, 1.0, 0, 20000
     swin = 'swin' in stem or 'convnext' in stem  # the Swin optimizer
@@ -64,6 +74,10 @@ def kind(module, name):
 def build_optimizer(cfg, model):
     ow = copy.deepcopy(cfg.optim_wrapper.to_dict())
     constructor = ow.pop('constructor', 'DefaultOptimWrapperConstructor')
+    if 'Amp' in ow.get('type', '') and not torch.cuda.is_available():
+        # mmengine's AmpOptimWrapper needs a GPU; the groups are the same
+        ow['type'] = 'mmmaskformer.FiniteLossOptimWrapper'
+        ow.pop('loss_scale', None)
     paramwise = ow.pop('paramwise_cfg', None)
     builder = OPTIM_WRAPPER_CONSTRUCTORS.build(
         dict(type=constructor, optim_wrapper_cfg=ow, paramwise_cfg=paramwise))
@@ -103,6 +117,8 @@ def test_parameter_groups_follow_the_official_rules(path):
     lr, wd, mult, warmup, iters = official(stem)
     assert cfg.optim_wrapper.optimizer.type == 'AdamW'
     assert cfg.optim_wrapper.clip_grad == dict(max_norm=0.01, norm_type=2)
+    if stem.startswith('mask2former_') and 'tiny' not in stem:  # official AMP
+        assert cfg.optim_wrapper.type == 'mmmaskformer.FiniteLossAmpOptimWrapper'
     bad, kinds = mismatches(cfg, model, lr, wd, mult)
     assert not bad, bad[:5]
     if 'per-pixel' not in stem:  # the per-pixel baselines have no queries
@@ -114,7 +130,11 @@ def test_parameter_groups_follow_the_official_rules(path):
     assert cfg.train_cfg.max_iters == iters
     schedulers = cfg.param_scheduler
     main = schedulers[-1]
-    if 'coco-panoptic' in stem:
+    if stem.startswith('mask2former_') and 'coco' in stem:
+        assert main.type == 'MultiStepLR' and main.gamma == 0.1
+        assert main.milestones == ([655556, 710184] if 'swin-l' in stem
+                                   else [327778, 355092])
+    elif 'coco-panoptic' in stem:
         assert main.type == 'MultiStepLR' and main.milestones == [369600]
         assert main.gamma == 0.1
     else:

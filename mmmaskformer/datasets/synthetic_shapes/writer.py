@@ -104,20 +104,22 @@ def generate_synthetic_dataset(root: str, num_train: int = 300,
     for split, count, offset in (('train', num_train, 0),
                                  ('val', num_val, VAL_INDEX_OFFSET)):
         write_split(root, split, count, offset, size, seed, progress)
-    write_instances(root)
+    write_instances(root, overwrite=True)  # of these panoptic annotations
     atomic_write_text(meta_file, json.dumps(params))
     return root
 
 
-def write_instances(root: str) -> None:
+def write_instances(root: str, overwrite: bool = False) -> None:
     """The instance ground truth of each split (things only), from its
     panoptic annotations: ``instances_val.json`` is what
     ``CocoMetric(metric='segm')`` scores ``pred_instances`` against,
     ``instances_train.json`` what an instance model trains on (mmdet's
-    ``CocoDataset``, the Mask2Former instance demo)."""
+    ``CocoDataset``, the Mask2Former instance demo). Written when missing,
+    or always with ``overwrite`` (the panoptic annotations were rewritten,
+    e.g. with other sizes)."""
     for split in ('val', 'train'):
         out = osp.join(root, 'annotations', f'instances_{split}.json')
-        if not osp.isfile(out):
+        if overwrite or not osp.isfile(out):
             from ..panoptic_to_instances import panoptic_to_instances
             panoptic_to_instances(
                 osp.join(root, 'annotations', f'panoptic_{split}.json'),

@@ -1,6 +1,8 @@
+from .mask2former_head import Mask2FormerHead
 from .maskformer_head import MaskFormerHead
 from .per_pixel_baseline_head import PerPixelBaselineHead, PerPixelBaselinePlusHead
 
 __all__ = [
-    'MaskFormerHead', 'PerPixelBaselineHead', 'PerPixelBaselinePlusHead'
+    'Mask2FormerHead', 'MaskFormerHead', 'PerPixelBaselineHead',
+    'PerPixelBaselinePlusHead'
 ]

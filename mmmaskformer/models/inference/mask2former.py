@@ -13,6 +13,7 @@ functions (official ``mask2former/maskformer_model.py``).
 Shapes of one image: Q queries, K classes (K+1 logits, the last = no
 object), H x W pixels.
 """
+import math
 from typing import Iterable, List, NamedTuple, Optional, Sequence
 
 import torch
@@ -51,7 +52,9 @@ def mask2former_panoptic_inference(cls_logits: torch.Tensor,
                                    mask_logits: torch.Tensor,
                                    thing_classes: Iterable[int],
                                    object_mask_threshold: float = 0.8,
-                                   overlap_threshold: float = 0.8
+                                   overlap_threshold: float = 0.8,
+                                   label_ids_to_fuse: Optional[
+                                       Iterable[int]] = None
                                    ) -> PanopticResult:
     """Official Mask2Former ``panoptic_inference`` of one image.
 
@@ -63,7 +66,8 @@ def mask2former_panoptic_inference(cls_logits: torch.Tensor,
     empty, or if ``area(won_k) / area(sigmoid_k >= 0.5) <
     overlap_threshold``. A stuff class (not in ``thing_classes``, whatever
     its index) seen before merges into its first segment; things never
-    merge. Ids from 1, void 0.
+    merge. ``label_ids_to_fuse`` (the Hugging Face name) replaces "the
+    stuff classes" as the set of classes that merge. Ids from 1, void 0.
 
     cls_logits (Q, K+1), mask_logits (Q, H, W) -> panoptic_seg (H, W) int32
     and ``segments_info`` ``{id, isthing, category_id}``.
@@ -76,6 +80,8 @@ def mask2former_panoptic_inference(cls_logits: torch.Tensor,
     if kept.index.numel() == 0:
         return PanopticResult(panoptic_seg, segments_info)
     thing_classes = set(int(c) for c in thing_classes)
+    fuse = None if label_ids_to_fuse is None else set(
+        int(c) for c in label_ids_to_fuse)
     mask_ids = assign_pixels(kept.scores, kept.mask_logits)  # (H, W)
     original = kept.mask_logits.float().sigmoid() >= 0.5  # (Q', H, W)
     won = mask_ids[None] == torch.arange(
@@ -93,11 +99,12 @@ def mask2former_panoptic_inference(cls_logits: torch.Tensor,
         if won_area / original_area < overlap_threshold:
             continue
         isthing = label in thing_classes
-        if not isthing and label in stuff_ids:
+        merges = (not isthing) if fuse is None else label in fuse
+        if merges and label in stuff_ids:
             panoptic_seg[segment[k]] = stuff_ids[label]
             continue
         current_id += 1
-        if not isthing:
+        if merges:
             stuff_ids[label] = current_id
         panoptic_seg[segment[k]] = current_id
         segments_info.append(dict(id=current_id, isthing=bool(isthing),
@@ -117,7 +124,8 @@ class TopKInstances(NamedTuple):
 def mask2former_instance_inference(cls_logits: torch.Tensor,
                                    mask_logits: torch.Tensor,
                                    topk: int = 100,
-                                   thing_classes: Optional[Iterable[int]] = None
+                                   thing_classes: Optional[Iterable[int]] = None,
+                                   mask_threshold: float = 0.5
                                    ) -> TopKInstances:
     """Official Mask2Former ``instance_inference`` of one image.
 
@@ -125,7 +133,8 @@ def mask2former_instance_inference(cls_logits: torch.Tensor,
     no-object dropped) over all (query, class) pairs, so one query may give
     several instances; then, when ``thing_classes`` is given (the official
     ``panoptic_on``), only pairs of a thing class stay (membership, not an
-    index range); masks are ``logit > 0``; score = probability x the mean
+    index range); masks are ``sigmoid > mask_threshold`` (0.5, officially:
+    ``logit > 0``); score = probability x the mean
     sigmoid inside the binary mask (``+1e-6`` in the denominator). ``topk``
     is clamped to Q*K (the official code would fail above it).
 
@@ -143,8 +152,12 @@ def mask2former_instance_inference(cls_logits: torch.Tensor,
                                  dtype=torch.long, device=labels.device)
         keep = torch.isin(labels, things)
         top, flat_index, labels = top[keep], flat_index[keep], labels[keep]
+    if not 0 < mask_threshold < 1:
+        raise ValueError(f'mask_threshold={mask_threshold}: expected a '
+                         'probability in (0, 1)')
     logits = mask_logits[flat_index // num_classes].float()  # (n, H, W)
-    masks = logits > 0
+    # sigmoid(x) > t  <=>  x > log(t / (1 - t)), exact (x > 0) at t = 0.5
+    masks = logits > math.log(mask_threshold / (1 - mask_threshold))
     mask_score = (logits.sigmoid() * masks).flatten(1).sum(1) / (
         masks.flatten(1).sum(1) + 1e-6)
     return TopKInstances(masks, labels, top * mask_score, flat_index,

@@ -26,7 +26,7 @@ Shapes: L predictions (decoder layers + 1), B images, Q queries, K classes,
 M_b targets of image b, N matched pairs, P points, (h, w) the prediction
 stride-4 size, (H, W) the padded image size.
 """
-from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -34,6 +34,7 @@ import torch.nn.functional as F
 from scipy.optimize import linear_sum_assignment
 from torch import nn
 
+from mmmaskformer.registry import MODELS, TASK_UTILS, build_scoped
 from mmmaskformer.structures import LayerMatches, MaskTargets
 
 from .classification_loss import MaskClassificationLoss
@@ -147,9 +148,12 @@ class PointMatchCosts(NamedTuple):
     point_coords: torch.Tensor  # (P, 2) the image's points
 
 
+@TASK_UTILS.register_module()
 class PointHungarianMatcher:
     """Hungarian matching on point-sampled mask costs (official
-    ``HungarianMatcher``; named after the paper's matcher).
+    ``HungarianMatcher``; a distinct name, as upstream packages have a
+    ``HungarianAssigner``/``HungarianMatcher`` of their own). Registered in
+    ``TASK_UTILS`` as ``mmmaskformer.PointHungarianMatcher``.
 
     ``C = cost_mask * BCE + cost_class * (-p(label)) + cost_dice * dice``,
     solved per image with ``scipy.optimize.linear_sum_assignment``. The
@@ -248,6 +252,7 @@ def loss_keys(num_predictions: int) -> List[Tuple[int, str]]:
     return [(last, '')] + [(i, f'_{i}') for i in range(last)]
 
 
+@MODELS.register_module()
 class Mask2FormerCriterion(nn.Module):
     """Point-sampled set criterion of Mask2Former (official
     ``SetCriterion`` with ``losses=["labels", "masks"]``).
@@ -269,8 +274,12 @@ class Mask2FormerCriterion(nn.Module):
     so that the default :class:`PointSampler` consumes the random stream as
     the official code does.
 
-    Not registered in the ``mmmaskformer`` registry (the ``losses`` package
-    ``__init__`` does not import this file); build it directly.
+    Registered as ``mmmaskformer.Mask2FormerCriterion`` (the default
+    criterion of :class:`~mmmaskformer.models.heads.Mask2FormerHead`).
+    ``matcher`` is a :class:`PointHungarianMatcher`, a config of one
+    (``TASK_UTILS``), or None: then built from the three loss weights and
+    ``num_points``, the official ``MaskFormer.from_config`` (matching costs
+    equal the loss weights).
     """
 
     def __init__(self, num_classes: int, class_weight: float = 2.0,
@@ -278,12 +287,15 @@ class Mask2FormerCriterion(nn.Module):
                  no_object_weight: float = 0.1, num_points: int = 12544,
                  oversample_ratio: float = 3.0,
                  importance_sample_ratio: float = 0.75,
-                 matcher: Optional[PointHungarianMatcher] = None) -> None:
+                 matcher: Union[None, dict, PointHungarianMatcher] = None
+                 ) -> None:
         super().__init__()
         self.num_classes = num_classes
         self.num_points = num_points
         self.oversample_ratio = oversample_ratio
         self.importance_sample_ratio = importance_sample_ratio
+        if isinstance(matcher, dict):
+            matcher = build_scoped(TASK_UTILS, matcher)
         self.matcher = matcher or PointHungarianMatcher(
             class_weight, mask_weight, dice_weight, num_points)
         self.loss_cls = MaskClassificationLoss(num_classes, no_object_weight)

@@ -44,7 +44,14 @@ class MaskFormerPanoptic(BaseDetector):
             of queries: :func:`instance_inference`), scored by mmdet's
             ``CocoMetric(metric='segm')``; ``label_ids_to_fuse`` (default
             the stuff classes) and ``mask_threshold`` (0.5) as in
-            :class:`mmmaskformer.apis.MaskFormerInferencer`.
+            :class:`mmmaskformer.apis.MaskFormerInferencer`;
+            ``panoptic_on`` (default True) writes ``pred_panoptic_seg``
+            (False for a model trained on instances only).
+
+    The post-processing rules are the head's when it has them
+    (``panoptic_result``/``instance_result``, e.g. :class:`Mask2FormerHead`),
+    MaskFormer's otherwise. Ground truth without ``gt_sem_seg`` (mmdet's
+    ``CocoDataset``, instance segmentation) gives thing targets only.
     """
 
     def __init__(self, backbone: dict, panoptic_head: dict, num_things: int,
@@ -58,8 +65,8 @@ class MaskFormerPanoptic(BaseDetector):
         self.num_things = num_things
         self.num_classes = self.panoptic_head.num_classes
         self.test_cfg = dict(object_mask_threshold=0.8, overlap_threshold=0.8,
-                             semantic_on=False, instance_on=False,
-                             max_per_image=None)
+                             panoptic_on=True, semantic_on=False,
+                             instance_on=False, max_per_image=None)
         self.test_cfg.update(test_cfg or {})
 
     @property
@@ -95,18 +102,15 @@ class MaskFormerPanoptic(BaseDetector):
             out_size = sample.ori_shape if rescale else sample.img_shape
             logits = crop_and_resize(mask_logits[b], sample.img_shape,
                                      out_size)  # (Q, H, W)
-            result = panoptic_inference(
-                cls_logits[b], logits, self.thing_classes,
-                self.test_cfg['object_mask_threshold'],
-                self.test_cfg['overlap_threshold'],
-                self.test_cfg.get('label_ids_to_fuse'))
-            # mmdet's id map (what its metric and visualizer read), and the
-            # official one with its segments_info (what the inferencer
-            # returns)
-            sample.pred_panoptic_seg = PixelData(
-                sem_seg=self.to_mmdet_panoptic(result)[None],
-                panoptic_seg=result.panoptic_seg[None],
-                metainfo=dict(segments_info=result.segments_info))
+            if self.test_cfg.get('panoptic_on', True):
+                result = self.panoptic_result(cls_logits[b], logits)
+                # mmdet's id map (what its metric and visualizer read), and
+                # the official one with its segments_info (what the
+                # inferencer returns)
+                sample.pred_panoptic_seg = PixelData(
+                    sem_seg=self.to_mmdet_panoptic(result)[None],
+                    panoptic_seg=result.panoptic_seg[None],
+                    metainfo=dict(segments_info=result.segments_info))
             if self.test_cfg.get('semantic_on', False):
                 scores = probabilistic_semantic_inference(cls_logits[b],
                                                           logits)
@@ -114,12 +118,35 @@ class MaskFormerPanoptic(BaseDetector):
                     sem_seg=scores.argmax(0, keepdim=True))
             if self.test_cfg.get('instance_on', False):
                 sample.pred_instances = self.to_instances(
-                    instance_inference(cls_logits[b], logits,
-                                       self.thing_classes,
-                                       self.test_cfg.get('max_per_image'),
-                                       self.test_cfg.get('mask_threshold',
-                                                         0.5)))
+                    self.instance_result(cls_logits[b], logits))
         return batch_data_samples
+
+    def panoptic_result(self, cls_logits: torch.Tensor,
+                        mask_logits: torch.Tensor):
+        """One image's panoptic result by the head's rule, or
+        MaskFormer's (general inference)."""
+        rule = getattr(self.panoptic_head, 'panoptic_result', None)
+        if rule is not None:
+            return rule(cls_logits, mask_logits, self.thing_classes,
+                        self.test_cfg)
+        return panoptic_inference(
+            cls_logits, mask_logits, self.thing_classes,
+            self.test_cfg['object_mask_threshold'],
+            self.test_cfg['overlap_threshold'],
+            self.test_cfg.get('label_ids_to_fuse'))
+
+    def instance_result(self, cls_logits: torch.Tensor,
+                        mask_logits: torch.Tensor):
+        """One image's instances (``masks``, ``labels``, ``scores``) by
+        the head's rule, or MaskFormer's top k over the thing classes."""
+        rule = getattr(self.panoptic_head, 'instance_result', None)
+        if rule is not None:
+            return rule(cls_logits, mask_logits, self.thing_classes,
+                        self.test_cfg)
+        return instance_inference(cls_logits, mask_logits,
+                                  self.thing_classes,
+                                  self.test_cfg.get('max_per_image'),
+                                  self.test_cfg.get('mask_threshold', 0.5))
 
     @staticmethod
     def to_instances(result) -> InstanceData:

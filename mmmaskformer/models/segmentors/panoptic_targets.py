@@ -18,21 +18,25 @@ def panoptic_targets(batch_data_samples: Sequence, num_things: int,
     ``[num_things, num_classes)``). Crowd things (which mmdet leaves in
     ``gt_sem_seg`` with a thing label and out of ``gt_instances``) and VOID
     (``ignore_index``) pixels get no mask, so they are background for every
-    query, as in the official release. The samples are not modified.
+    query, as in the official release. A sample without ``gt_sem_seg``
+    (instance data, e.g. mmdet's ``CocoDataset``) gives its things only, at
+    the size of its (batch-padded) instance masks. The samples are not
+    modified.
 
     Raises ``ValueError`` naming the image on labels outside their range.
     """
     targets = []
     for sample in batch_data_samples:
         name = sample.metainfo.get('img_path', '<unknown image>')
-        sem = sample.gt_sem_seg.sem_seg[0]  # (H, W)
-        h, w = sem.shape
         instances = sample.gt_instances
         labels = instances.labels.long()
         masks = instances.masks
+        sem = sample.gt_sem_seg.sem_seg[0] if 'gt_sem_seg' in sample \
+            else None  # (H, W)
         if hasattr(masks, 'to_tensor'):  # BitmapMasks
-            masks = masks.to_tensor(dtype=torch.bool, device=sem.device)
+            masks = masks.to_tensor(dtype=torch.bool, device=labels.device)
         masks = masks.bool()
+        h, w = sem.shape if sem is not None else masks.shape[-2:]
         if len(masks) != len(labels):
             raise ValueError(f'{name}: {len(masks)} instance masks but '
                              f'{len(labels)} labels')
@@ -50,16 +54,18 @@ def panoptic_targets(batch_data_samples: Sequence, num_things: int,
             canvas = masks.new_zeros((len(masks), max(h, mh), max(w, mw)))
             canvas[:, :mh, :mw] = masks
             masks = canvas[:, :h, :w]
-        stuff = [c for c in labels_present(sample, sem)
-                 if c != ignore_index and c >= num_things]
+        stuff = [] if sem is None else [
+            c for c in labels_present(sample, sem)
+            if c != ignore_index and c >= num_things]
         bad = [c for c in stuff if c >= num_classes]
         if bad:
             raise ValueError(f'{name}: stuff labels {bad} are not '
                              f'below num_classes={num_classes} and not '
                              f'ignore_index={ignore_index}')
         classes = torch.tensor(stuff, dtype=torch.int64).to(
-            sem.device, non_blocking=True)
-        stuff_masks = sem[None] == classes[:, None, None]  # (S, H, W)
+            masks.device, non_blocking=True)
+        stuff_masks = masks.new_zeros((0, h, w)) if sem is None else \
+            sem[None] == classes[:, None, None]  # (S, H, W)
         targets.append(
             MaskTargets(
                 torch.cat([labels, classes.long()]),
