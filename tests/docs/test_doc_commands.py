@@ -100,6 +100,12 @@ for _size in ('--size 256 --batch 2 --segments 15 --iters 5 --warmup 1 --check-l
     for _prefix in ('', 'MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=68719476736 '):
         COVERED[f'{_prefix}python tools/analysis/benchmark_train.py {_size}'] = \
             'tests/tools/test_benchmark_train.py::test_benchmark_train_command_reports_equal_losses_and_true_counts'
+# mmdet's DetInferencer visualiser fails on an empty panoptic result, which
+# the sandbox's one-iteration model gives: the snippet's calls are checked in
+# process on a model whose thresholds keep every query
+COVERED['from mmdet.apis import DetInferencer'] = \
+    'tests/apis/test_inferencers.py::test_det_inferencer_runs_our_panoptic_and_instance_configs'
+IN_PROCESS = {'from mmdet.apis import DetInferencer'}
 # commands for the lent GPU machine (docs/benchmarks.md, "GPU"): the suite
 # never needs a GPU, and the script's CPU form runs the whole benchmark
 # several times (5 to 14 minutes on 2 cores), too long for the suite
@@ -128,7 +134,6 @@ RUN = [
 # block is loaded with mmengine's Config and its model built
 RUN_SNIPPETS = {
     'from mmmaskformer.apis import MaskFormerInferencer': 'script',
-    'from mmdet.apis import DetInferencer': 'script',
     "_base_ = ['/path/to/mmmaskformer/configs/maskformer_r50_coco-panoptic.py']": 'config',
 }
 
@@ -159,7 +164,8 @@ def test_every_documented_command_is_covered():
         tool = TOOL.search(key)
         if tool and tool.group(1) and osp.basename(tool.group(1)) not in source:
             bad.append((key, node, f'does not run {tool.group(1)}'))
-        if not re.search(r'run_tool|subprocess|mim\(|run\(', source):
+        if key not in IN_PROCESS and not re.search(
+                r'run_tool|subprocess|mim\(|run\(', source):
             bad.append((key, node, 'starts no process'))
     assert untested == [], 'documented but not tested:\n' + '\n'.join(
         f'{page}: {key}' for page, key in untested)
