@@ -11,6 +11,7 @@ objects, which check the state they are given, and :func:`materialize`
 replaces every recipe in the loaded tree by the object it describes, built
 through public constructors only.
 """
+from abc import ABC, abstractmethod
 from typing import Any, Callable, Dict
 
 
@@ -22,13 +23,13 @@ class PickleRefused(Exception):
     """
 
 
-class Recipe:
+class Recipe(ABC):
     """What a restricted unpickler builds in place of an unsafe object."""
 
+    @abstractmethod
     def build(self, materialize: Callable[[Any], Any]) -> Any:
         """The real object; ``materialize`` turns nested recipes into
         objects first."""
-        raise NotImplementedError
 
 
 def empty_bytes(*args) -> bytes:
