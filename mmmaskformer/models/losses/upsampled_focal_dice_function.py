@@ -42,7 +42,8 @@ def chunk_focal_dice(upsampled: torch.Tensor, targets: torch.Tensor,
 
     With ``1 - p_t = t - p s`` and ``alpha_t = 1/2 + (alpha - 1/2) s``:
     ``d/dx [alpha_t (1-p_t)^g ce] = alpha_t [(1-p_t)^g (p - t)
-    - g (1-p_t)^(g-1) s p (1 - p) ce]``. Few ops, in place, each full-size
+    - g (1-p_t)^(g-1) s p (1 - p) ce]``; gamma 0 (BCE) takes
+    :func:`bce_chunk` (``signs`` may then be None). Few ops, in place, each full-size
     gradient brought down to (h, w) and dropped as soon as it exists: on a
     GPU every op is a kernel launch, and the chunk's temporaries set the
     peak memory.
@@ -53,6 +54,15 @@ def chunk_focal_dice(upsampled: torch.Tensor, targets: torch.Tensor,
                                             reduction='none')
     full_size = upsampled.shape[-2:]
     del upsampled
+
+    def downsample_grad(grad):  # the adjoint of the bilinear upsampling
+        return torch.ops.aten.upsample_bilinear2d_backward(
+            grad, list(full_size), [len(grad), 1, *logits_size], False, None,
+            None)
+
+    if gamma == 0:  # (alpha-weighted) BCE: d/dx = alpha_t (p - t)
+        return bce_chunk(prob, ce, targets, pixel_weights,
+                         downsample_grad if logits_size else None)
     one_minus_pt = torch.addcmul(targets, prob, signs, value=-1)
     modulation = one_minus_pt * one_minus_pt if gamma == 2 else \
         one_minus_pt.pow(gamma)  # (1 - p_t)^gamma
@@ -60,12 +70,6 @@ def chunk_focal_dice(upsampled: torch.Tensor, targets: torch.Tensor,
     sum_prob_target, sum_prob = (prob * targets).sum(dims), prob.sum(dims)
     if logits_size is None:
         return ChunkLosses(focal, sum_prob_target, sum_prob, None, None, None)
-
-    def downsample_grad(grad):  # the adjoint of the bilinear upsampling
-        return torch.ops.aten.upsample_bilinear2d_backward(
-            grad, list(full_size), [len(grad), 1, *logits_size], False, None,
-            None)
-
     grad = modulation.mul_(prob - targets)
     del modulation
     dprob = prob.mul_(1 - prob)  # sigmoid'(x), in the place of prob
@@ -75,6 +79,26 @@ def chunk_focal_dice(upsampled: torch.Tensor, targets: torch.Tensor,
     grad_focal = downsample_grad(
         grad.sub_(term, alpha=gamma).mul_(pixel_weights))
     del grad, term
+    grad_prob = downsample_grad(dprob)
+    return ChunkLosses(focal, sum_prob_target, sum_prob, grad_focal,
+                       grad_prob, downsample_grad(dprob.mul_(targets)))
+
+
+def bce_chunk(prob: torch.Tensor, ce: torch.Tensor, targets: torch.Tensor,
+              pixel_weights, downsample_grad) -> ChunkLosses:
+    """:func:`chunk_focal_dice` for gamma 0 (no modulation): the loss is
+    ``alpha_t ce`` (plain BCE without alpha), its gradient ``alpha_t (p -
+    t)``; ``downsample_grad`` is None without gradients. The (1 - p_t)^g
+    terms are never formed (their g - 1 power would be 0^-1 at saturated
+    pixels)."""
+    dims = (1, 2, 3)
+    focal = ce.mul_(pixel_weights).sum(dims)
+    del ce
+    sum_prob_target, sum_prob = (prob * targets).sum(dims), prob.sum(dims)
+    if downsample_grad is None:
+        return ChunkLosses(focal, sum_prob_target, sum_prob, None, None, None)
+    grad_focal = downsample_grad((prob - targets).mul_(pixel_weights))
+    dprob = prob.mul_(1 - prob)  # sigmoid'(x), in the place of prob
     grad_prob = downsample_grad(dprob)
     return ChunkLosses(focal, sum_prob_target, sum_prob, grad_focal,
                        grad_prob, downsample_grad(dprob.mul_(targets)))
@@ -101,7 +125,8 @@ class UpsampledFocalDiceFunction(torch.autograd.Function):
         # per target mask, once (a target serves several predictions):
         # targets, signs = 2t - 1, and alpha_t / P, all (M, 1, H, W)
         targets = masks[:, None].to(logits.dtype)
-        signs = targets * 2 - 1
+        # plain BCE (gamma 0, no alpha) needs no signs
+        signs = targets * 2 - 1 if alpha >= 0 or gamma != 0 else None
         if alpha >= 0:
             pixel_weights = signs * ((alpha - 0.5) / num_pixels) + \
                 0.5 / num_pixels
@@ -113,7 +138,8 @@ class UpsampledFocalDiceFunction(torch.autograd.Function):
             chunks.append(chunk_focal_dice(
                 F.interpolate(chunk_logits, size=full_size, mode='bilinear',
                               align_corners=False),
-                targets[chunk_index], signs[chunk_index],
+                targets[chunk_index],
+                None if signs is None else signs[chunk_index],
                 pixel_weights[chunk_index] if alpha >= 0 else
                 1.0 / num_pixels, gamma,
                 logits_size if with_grad else None))
