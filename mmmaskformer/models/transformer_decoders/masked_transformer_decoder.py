@@ -30,7 +30,8 @@ class CrossAttentionLayer(nn.Module):
     """Queries attend to one memory level under an attention mask.
 
     Post-norm: ``norm(tgt + attn(tgt + query_pos, memory + pos, memory))``;
-    pre-norm: ``tgt + attn(norm(tgt) + query_pos, memory + pos, memory)``.
+    pre-norm: ``tgt + attn(norm(tgt) + query_pos, memory + pos, memory)``
+    (``memory + pos`` is passed in as ``key``).
     """
 
     def __init__(self, d_model: int, nhead: int, dropout: float = 0.0,
@@ -42,14 +43,15 @@ class CrossAttentionLayer(nn.Module):
         self.pre_norm = pre_norm
         _xavier(self)
 
-    def forward(self, tgt: torch.Tensor, memory: torch.Tensor,
-                attn_mask: Optional[torch.Tensor], pos: torch.Tensor,
+    def forward(self, tgt: torch.Tensor, key: torch.Tensor,
+                memory: torch.Tensor, attn_mask: Optional[torch.Tensor],
                 query_pos: torch.Tensor) -> torch.Tensor:
-        """tgt, query_pos (Q, B, D); memory, pos (S, B, D); attn_mask
+        """tgt, query_pos (Q, B, D); key = memory + pos, memory (S, B, D)
+        (the keys are computed once per level, not per layer); attn_mask
         (B*M, Q, S) bool, True = may not attend."""
         x = self.norm(tgt) if self.pre_norm else tgt
-        out = self.attn(x + query_pos, memory + pos, memory,
-                        attn_mask=attn_mask, need_weights=False)[0]
+        out = self.attn(x + query_pos, key, memory, attn_mask=attn_mask,
+                        need_weights=False)[0]
         if self.pre_norm:
             return tgt + self.dropout(out)
         return self.norm(tgt + self.dropout(out))
@@ -200,12 +202,16 @@ class MultiScaleMaskedTransformerDecoder(BaseModule):
                 attn_size, record=None):
         """Class and mask logits of the state (Q, B, D), and the attention
         mask they make for a level of size ``attn_size``:
-        (B, Q, K+1), (B, Q, h, w), (B*M, Q, h_l*w_l) bool, True = masked."""
+        (B, Q, K+1), (B, Q, h, w), (B*M, Q, h_l*w_l) bool, True = masked
+        (None when ``attn_size`` is None: the last prediction's, which no
+        layer reads, is made only for a trace)."""
         normed = self.decoder_norm(state).transpose(0, 1)  # (B, Q, D)
         cls_logits = self.cls_embed(normed)  # (B, Q, K+1)
         embed = self.mask_embed(normed)  # (B, Q, E)
         mask_logits = torch.einsum('bqc,bchw->bqhw', embed,
                                    pixel_embed)  # (B, Q, h, w)
+        if attn_size is None:
+            return cls_logits, mask_logits, None
         resized = F.interpolate(mask_logits, size=attn_size,
                                 mode='bilinear', align_corners=False)
         # sigmoid < 0.5, not logit < 0: they differ for |x| < ~6e-8 in fp32
@@ -224,13 +230,14 @@ class MultiScaleMaskedTransformerDecoder(BaseModule):
             raise ValueError(f'expected {self.num_levels} memory levels '
                              f'(coarsest first), got {len(memory)}')
         batch_size = pixel_embed.shape[0]
-        srcs, pos, sizes = [], [], []
+        srcs, keys, pos, sizes = [], [], [], []
         for lvl, x in enumerate(memory):
             sizes.append(tuple(x.shape[-2:]))
             pos.append(self.pos_embed(x).flatten(2).permute(2, 0, 1))  # (S_l, B, D)
             src = self.input_proj[lvl](x).flatten(2) + \
                 self.level_embed.weight[lvl][None, :, None]  # (B, D, S_l)
             srcs.append(src.permute(2, 0, 1))  # (S_l, B, D)
+            keys.append(srcs[-1] + pos[-1])  # once per level, not per layer
         if record is not None:
             record['pos'] = pos
         query_pos = self.query_embed.weight[:, None].repeat(
@@ -244,8 +251,8 @@ class MultiScaleMaskedTransformerDecoder(BaseModule):
             # a query masked everywhere attends everywhere instead (else
             # softmax over nothing is NaN; official issues #77, #125, #243)
             attn_mask = attn_mask & ~attn_mask.all(-1, keepdim=True)
-            state = self.cross_attn_layers[i](state, srcs[lvl], attn_mask,
-                                              pos[lvl], query_pos)
+            state = self.cross_attn_layers[i](state, keys[lvl], srcs[lvl],
+                                              attn_mask, query_pos)
             if record is not None:
                 record['attn_masks_used'].append(attn_mask)
                 record['after_cross_attn'].append(state)
@@ -255,8 +262,10 @@ class MultiScaleMaskedTransformerDecoder(BaseModule):
             state = self.ffn_layers[i](state)
             if record is not None:
                 record['after_ffn'].append(state)
+            last = i == self.num_layers - 1 and record is None
             cls, masks, attn_mask = self.predict(
-                state, pixel_embed, sizes[(i + 1) % self.num_levels], record)
+                state, pixel_embed,
+                None if last else sizes[(i + 1) % self.num_levels], record)
             all_cls.append(cls)
             all_masks.append(masks)
         return MaskFormerOutput(torch.stack(all_cls), torch.stack(all_masks))
