@@ -1,11 +1,16 @@
-"""Convert a checkpoint of the MaskFormer in mmseg or mmdet to mmmaskformer.
+"""Convert an mmseg/mmdet MaskFormer or Mask2Former checkpoint to ours.
 
     python tools/convert_mmseg_checkpoint.py SRC.pth DST.pth --config CONFIG
 
 SRC: an mmengine checkpoint of mmseg's MaskFormer (``decode_head.*``, e.g.
 ``maskformer_r50-d32_8xb2-160k_ade20k-512x512``) or of mmdet's
-(``panoptic_head.*``, e.g. ``maskformer_r50_ms-16xb1-75e_coco``), or a plain
-state dict. Loaded weights-only. The head keys are renamed
+(``panoptic_head.*``, e.g. ``maskformer_r50_ms-16xb1-75e_coco``), of mmdet's
+Mask2Former (``panoptic_head.*``, e.g.
+``mask2former_r50_8xb2-lsj-50e_coco-panoptic``) or mmseg's
+(``decode_head.*``, e.g. ``mask2former_r50_8xb2-160k_ade20k-512x512``), or a
+plain state dict. Loaded weights-only. A head with ``query_feat`` is a
+Mask2Former (``mmmaskformer/converters/mmdet_mask2former.py``, which maps
+every key or stops naming the ones it cannot), any other a MaskFormer
 (``mmmaskformer/converters/openmmlab.py``); backbone keys pass unchanged
 (same code on both sides). With ``--config`` (recommended) the result is
 checked against the model that config builds: every key present, no key
@@ -20,6 +25,10 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
+from mmmaskformer.converters.mmdet_mask2former import (  # noqa: E402
+    is_mmdet_mask2former,
+    mmdet_mask2former_to_ours,
+)
 from mmmaskformer.converters.openmmlab import openmmlab_to_ours  # noqa: E402
 from mmmaskformer.errors import CheckpointError  # noqa: E402
 from mmmaskformer.utils.checkpoint import safe_load  # noqa: E402
@@ -53,8 +62,8 @@ def check_against_config(state_dict: dict, config: str, src: str) -> None:
     if problems:
         raise CheckpointError(
             f'{src} does not convert to the model of {config}: ' +
-            '; '.join(problems) + '. Is it a MaskFormer of the same '
-            'backbone and sizes?')
+            '; '.join(problems) + '. Is it a MaskFormer (or Mask2Former) of '
+            'the same backbone and sizes?')
 
 
 def convert(src: str, dst: str, config=None) -> dict:
@@ -67,7 +76,13 @@ def convert(src: str, dst: str, config=None) -> dict:
         raise CheckpointError(
             f'{src}: no `decode_head.*` (mmseg) or `panoptic_head.*` (mmdet) '
             'keys: not a MaskFormer checkpoint of mmseg or mmdet')
-    state_dict = openmmlab_to_ours(state_dict)
+    if is_mmdet_mask2former(state_dict):
+        try:
+            state_dict = mmdet_mask2former_to_ours(state_dict)
+        except KeyError as e:
+            raise CheckpointError(f'{src}: {e.args[0]}') from None
+    else:
+        state_dict = openmmlab_to_ours(state_dict)
     if config is not None:
         check_against_config(state_dict, config, src)
     meta = dict(converted_from=osp.basename(src))
@@ -82,7 +97,8 @@ def convert(src: str, dst: str, config=None) -> dict:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('src', help="mmseg's/mmdet's MaskFormer checkpoint")
+    parser.add_argument(
+        'src', help="mmseg's/mmdet's MaskFormer or Mask2Former checkpoint")
     parser.add_argument('dst', help='output checkpoint (.pth)')
     parser.add_argument(
         '--config', help='our config of the same model: the converted keys '
