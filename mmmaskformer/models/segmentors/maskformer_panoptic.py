@@ -4,7 +4,7 @@ The head, matcher and criterion are exactly the semantic ones
 (:class:`MaskFormerHead`); only the targets (one mask per thing instance,
 one per stuff class) and the post-processing (general inference) differ.
 """
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -34,7 +34,13 @@ class MaskFormerPanoptic(BaseDetector):
         backbone: backbone config (e.g. ``mmdet.ResNet``).
         panoptic_head: :class:`MaskFormerHead` config; its ``num_classes``
             is ``num_things + num_stuff``.
-        num_things: thing classes come first (labels ``[0, num_things)``).
+        num_things: the thing classes are labels ``[0, num_things)``
+            (mmdet's datasets order things first).
+        thing_classes: the thing labels, for data whose things do not come
+            first (e.g. the official contiguous ids of ADE20K or
+            Cityscapes, where things and stuff interleave); overrides
+            ``num_things``. Training targets, the panoptic and the
+            instance outputs all read them.
         test_cfg: ``object_mask_threshold`` and ``overlap_threshold`` of the
             general inference (official COCO 0.8/0.8, ADE20K 0.7/0.8);
             ``semantic_on`` also writes ``pred_sem_seg`` (probabilistic
@@ -54,7 +60,9 @@ class MaskFormerPanoptic(BaseDetector):
     ``CocoDataset``, instance segmentation) gives thing targets only.
     """
 
-    def __init__(self, backbone: dict, panoptic_head: dict, num_things: int,
+    def __init__(self, backbone: dict, panoptic_head: dict,
+                 num_things: Optional[int] = None,
+                 thing_classes: Optional[Sequence[int]] = None,
                  test_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg=None) -> None:
@@ -62,16 +70,28 @@ class MaskFormerPanoptic(BaseDetector):
                          init_cfg=init_cfg)
         self.backbone = build_scoped(MODELS, backbone)
         self.panoptic_head = build_scoped(MODELS, panoptic_head)
-        self.num_things = num_things
         self.num_classes = self.panoptic_head.num_classes
+        if thing_classes is None:
+            if num_things is None:
+                raise ValueError('MaskFormerPanoptic: give num_things or '
+                                 'thing_classes')
+            thing_classes = range(num_things)
+        thing_classes = sorted(set(int(c) for c in thing_classes))
+        bad = [c for c in thing_classes if not 0 <= c < self.num_classes]
+        if bad:
+            raise ValueError(f'MaskFormerPanoptic: thing_classes {bad} are '
+                             f'outside [0, num_classes={self.num_classes})')
+        self._thing_classes = tuple(thing_classes)
+        self.num_things = len(thing_classes)
         self.test_cfg = dict(object_mask_threshold=0.8, overlap_threshold=0.8,
                              panoptic_on=True, semantic_on=False,
                              instance_on=False, max_per_image=None)
         self.test_cfg.update(test_cfg or {})
 
     @property
-    def thing_classes(self) -> range:
-        return range(self.num_things)
+    def thing_classes(self) -> Tuple[int, ...]:
+        """The thing labels, ascending."""
+        return self._thing_classes
 
     def extract_feat(self, batch_inputs: torch.Tensor) -> List[torch.Tensor]:
         return list(self.backbone(batch_inputs))
@@ -82,7 +102,7 @@ class MaskFormerPanoptic(BaseDetector):
     def loss(self, batch_inputs: torch.Tensor,
              batch_data_samples) -> Dict[str, torch.Tensor]:
         outputs = self.panoptic_head(self.extract_feat(batch_inputs))
-        targets = panoptic_targets(batch_data_samples, self.num_things,
+        targets = panoptic_targets(batch_data_samples, self.thing_classes,
                                    self.num_classes,
                                    self.panoptic_head.ignore_index)
         return self.panoptic_head.loss_by_targets(outputs, targets)

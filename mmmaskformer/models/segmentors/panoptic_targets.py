@@ -1,5 +1,5 @@
 """mmdet panoptic data samples -> MaskFormer targets (the input edge)."""
-from typing import List, Sequence
+from typing import Iterable, List, Sequence, Union
 
 import torch
 
@@ -8,14 +8,15 @@ from mmmaskformer.structures import MaskTargets
 from ..utils import labels_present
 
 
-def panoptic_targets(batch_data_samples: Sequence, num_things: int,
-                     num_classes: int, ignore_index: int = 255,
-                     ) -> List[MaskTargets]:
+def panoptic_targets(batch_data_samples: Sequence,
+                     things: Union[int, Iterable[int]], num_classes: int,
+                     ignore_index: int = 255) -> List[MaskTargets]:
     """One mask per thing instance, one mask per stuff class present.
 
-    Things come from ``gt_instances`` (``masks``, ``labels`` in
-    ``[0, num_things)``), stuff from ``gt_sem_seg`` (labels in
-    ``[num_things, num_classes)``). Crowd things (which mmdet leaves in
+    ``things`` are the thing labels (an int ``n``: ``[0, n)``, mmdet's
+    things-first order). Things come from ``gt_instances`` (``masks``,
+    ``labels`` among ``things``), stuff from ``gt_sem_seg`` (the other
+    labels below ``num_classes``). Crowd things (which mmdet leaves in
     ``gt_sem_seg`` with a thing label and out of ``gt_instances``) and VOID
     (``ignore_index``) pixels get no mask, so they are background for every
     query, as in the official release. A sample without ``gt_sem_seg``
@@ -25,6 +26,8 @@ def panoptic_targets(batch_data_samples: Sequence, num_things: int,
 
     Raises ``ValueError`` naming the image on labels outside their range.
     """
+    things = set(range(things)) if isinstance(things, int) else \
+        set(int(c) for c in things)
     targets = []
     for sample in batch_data_samples:
         name = sample.metainfo.get('img_path', '<unknown image>')
@@ -45,9 +48,9 @@ def panoptic_targets(batch_data_samples: Sequence, num_things: int,
         host_things = sample.metainfo.get('instance_labels')
         if host_things is None:
             host_things = labels.tolist()  # syncs
-        if any(not 0 <= c < num_things for c in host_things):
+        if any(c not in things for c in host_things):
             raise ValueError(f'{name}: thing labels {host_things} are '
-                             f'outside [0, {num_things})')
+                             f'not all thing classes {sorted(things)}')
         if masks.numel() and masks.shape[-2:] != (h, w):
             # masks were padded to the batch, the semantic map too (or not)
             mh, mw = masks.shape[-2:]
@@ -56,7 +59,7 @@ def panoptic_targets(batch_data_samples: Sequence, num_things: int,
             masks = canvas[:, :h, :w]
         stuff = [] if sem is None else [
             c for c in labels_present(sample, sem)
-            if c != ignore_index and c >= num_things]
+            if c != ignore_index and c not in things]
         bad = [c for c in stuff if c >= num_classes]
         if bad:
             raise ValueError(f'{name}: stuff labels {bad} are not '

@@ -153,7 +153,7 @@ def test_semantic_predict_is_the_official_semantic_only_order(
         assert not torch.allclose(ours, other, atol=1e-6)
 
 
-def panoptic_model(in_channels, **test_cfg):
+def panoptic_model(in_channels, things=dict(num_things=2), **test_cfg):
     init_default_scope('mmmaskformer')
     torch.manual_seed(0)
     backbone = dict(type='mmdet.ResNet', depth=18, stem_channels=8,
@@ -161,7 +161,7 @@ def panoptic_model(in_channels, **test_cfg):
                     norm_cfg=dict(type='BN'), norm_eval=False)
     channels = [8, 16, 32, 64]
     return MODELS.build(dict(
-        type='mmmaskformer.MaskFormerPanoptic', num_things=2,
+        type='mmmaskformer.MaskFormerPanoptic', **things,
         backbone=backbone,
         panoptic_head=head_cfg(channels, num_classes=4),
         data_preprocessor=dict(type='mmdet.DetDataPreprocessor'),
@@ -173,6 +173,33 @@ def det_sample(img_shape, ori_shape):
     return DetDataSample(metainfo=dict(img_shape=img_shape,
                                        ori_shape=ori_shape,
                                        batch_input_shape=(64, 64)))
+
+
+def test_panoptic_segmentor_reads_interleaved_thing_classes(in_channels):
+    """thing_classes (3, 1): things 1 and 3 among stuff 0 and 2; the
+    panoptic and instance outputs follow them, not the first two labels."""
+    model = panoptic_model(in_channels, dict(thing_classes=(3, 1)),
+                           instance_on=True, max_per_image=20)
+    assert model.thing_classes == (1, 3) and model.num_things == 2
+    torch.manual_seed(3)
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        model.panoptic_head.transformer_decoder.cls_embed.weight.mul_(30)
+        out = model.panoptic_head(model.extract_feat(x))
+        (pred, ) = model.predict(x, [det_sample((64, 64), (64, 64))])
+    logits = F.interpolate(out.mask_logits[-1], size=(64, 64),
+                           mode='bilinear', align_corners=False)[0]
+    cls = out.cls_logits[-1][0]
+    ref = mask2former_panoptic_inference(cls, logits, (1, 3), 0.0, 0.0)
+    assert pred.pred_panoptic_seg.segments_info == ref.segments_info
+    assert {(s['category_id'], s['isthing'])
+            for s in ref.segments_info} <= {(0, False), (1, True),
+                                             (2, False), (3, True)}
+    inst = mask2former_instance_inference(cls, logits, 20, (1, 3))
+    assert torch.equal(pred.pred_instances.labels, inst.labels)
+    assert len(inst.labels) and set(inst.labels.tolist()) <= {1, 3}
+    with pytest.raises(ValueError, match=r'thing_classes \[4\]'):
+        panoptic_model(in_channels, dict(thing_classes=(1, 4)))
 
 
 def test_panoptic_segmentor_uses_the_mask2former_rules(in_channels):
@@ -272,16 +299,16 @@ def test_instance_targets_without_a_semantic_map(in_channels):
     masks[1, 3:, :4] = 1
     s.gt_instances = InstanceData(labels=torch.tensor([2, 0]),
                                   masks=BitmapMasks(masks, 6, 9))
-    (t, ) = panoptic_targets([s], num_things=3, num_classes=3)
+    (t, ) = panoptic_targets([s], things=3, num_classes=3)
     assert t.labels.tolist() == [2, 0]
     assert torch.equal(t.masks, torch.from_numpy(masks).bool())
     s.gt_instances = InstanceData(
         labels=torch.zeros(0, dtype=torch.long),
         masks=BitmapMasks(masks[:0], 6, 9))
-    (t, ) = panoptic_targets([s], num_things=3, num_classes=3)
+    (t, ) = panoptic_targets([s], things=3, num_classes=3)
     assert t.labels.numel() == 0 and t.masks.shape == (0, 6, 9)
     s.gt_sem_seg = PixelData(sem_seg=torch.full((1, 6, 9), 255))
     s.gt_instances = InstanceData(labels=torch.tensor([5]),
                                   masks=BitmapMasks(masks[:1], 6, 9))
     with pytest.raises(ValueError, match=r'a.png: thing labels \[5\]'):
-        panoptic_targets([s], num_things=3, num_classes=3)
+        panoptic_targets([s], things=3, num_classes=3)

@@ -30,28 +30,28 @@ def write_png(path):
     return ids
 
 
-def results_of(path):
+def results_of(path, label=lambda c: c):
     # what mmdet's CocoPanopticDataset.parse_data_info gives (crowd things
-    # have ignore_flag 1 and is_thing False)
+    # have ignore_flag 1 and is_thing False); ``label`` renames the classes
     return dict(
         img=np.zeros((8, 8, 3), np.uint8), img_shape=(8, 8),
         ori_shape=(8, 8), img_path='sample.png', img_id=0,
         seg_map_path=str(path),
         segments_info=[
-            dict(id=1, category=0, is_thing=True),
-            dict(id=2, category=1, is_thing=False),
-            dict(id=3, category=0, is_thing=True),
-            dict(id=4, category=2, is_thing=False),
+            dict(id=1, category=label(0), is_thing=True),
+            dict(id=2, category=label(1), is_thing=False),
+            dict(id=3, category=label(0), is_thing=True),
+            dict(id=4, category=label(2), is_thing=False),
         ],
         instances=[
-            dict(bbox=[0, 0, 8, 2], bbox_label=0, ignore_flag=0),
-            dict(bbox=[0, 2, 8, 4], bbox_label=1, ignore_flag=1),
-            dict(bbox=[0, 4, 4, 6], bbox_label=0, ignore_flag=0),
+            dict(bbox=[0, 0, 8, 2], bbox_label=label(0), ignore_flag=0),
+            dict(bbox=[0, 2, 8, 4], bbox_label=label(1), ignore_flag=1),
+            dict(bbox=[0, 4, 4, 6], bbox_label=label(0), ignore_flag=0),
         ])
 
 
-def load(path, drop_crowd=True):
-    r = LoadPanopticAnnotations()(results_of(path))
+def load(path, drop_crowd=True, label=lambda c: c):
+    r = LoadPanopticAnnotations()(results_of(path, label))
     if drop_crowd:
         r = DropCrowdInstances()(r)
     return PackDetInputs()(r)['data_samples']
@@ -89,4 +89,20 @@ def test_bad_stuff_label_names_the_image(tmp_path):
     sample = load(tmp_path / 'pan.png')
     sample.gt_sem_seg.sem_seg[0, 0, 0] = 7
     with pytest.raises(ValueError, match=r'sample\.png.*\[7\]'):
+        panoptic_targets([sample], NUM_THINGS, NUM_CLASSES)
+
+
+def test_things_need_not_come_first(tmp_path):
+    """The same scene with the classes renamed 0 -> 2, 1 -> 0, 2 -> 1 (the
+    things 0 and 2 interleave with the stuff class 1, as in the official
+    ADE20K and Cityscapes ids): the same masks, the renamed labels."""
+    ids = torch.from_numpy(write_png(tmp_path / 'pan.png'))
+    renamed = {0: 2, 1: 0, 2: 1}
+    sample = load(tmp_path / 'pan.png', label=renamed.__getitem__)
+    (t, ) = panoptic_targets([sample], (0, 2), NUM_CLASSES)
+    assert t.labels.tolist() == [2, 2, 1]
+    for mask, segment in zip(t.masks, (1, 3, 4)):
+        assert torch.equal(mask, ids == segment)
+    # read as things-first, thing label 2 is out of the thing range
+    with pytest.raises(ValueError, match=r'sample\.png: thing labels'):
         panoptic_targets([sample], NUM_THINGS, NUM_CLASSES)
