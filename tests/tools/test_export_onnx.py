@@ -1,6 +1,6 @@
-"""tools/deploy/export_onnx.py: the demo semantic model under onnxruntime
-gives torch's outputs within 1e-4, and its score map is the one mmseg's
-inference_model computes for the same image."""
+"""tools/deploy/export_onnx.py: the demo semantic models (MaskFormer's and
+Mask2Former's) under onnxruntime give torch's outputs within 1e-4, and the
+score map is the one mmseg's inference_model computes for the same image."""
 import os.path as osp
 import sys
 
@@ -11,10 +11,12 @@ import torch
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.join(REPO, 'tools', 'deploy'))
 CONFIG = osp.join(REPO, 'configs', 'maskformer_r18-tiny_synthetic-64x64.py')
+M2F = osp.join(REPO, 'configs', 'mask2former_r18-tiny_synthetic-64x64.py')
 
 
-
-def test_onnx_export_matches_torch_and_mmseg(tmp_path):
+@pytest.mark.parametrize('config', [CONFIG, M2F],
+                         ids=['maskformer', 'mask2former'])
+def test_onnx_export_matches_torch_and_mmseg(tmp_path, config):
     import onnxruntime
     from export_onnx import OUTPUTS, check, main
     from mmengine.config import Config
@@ -25,15 +27,15 @@ def test_onnx_export_matches_torch_and_mmseg(tmp_path):
     from mmmaskformer.registry import MODELS
     init_default_scope('mmmaskformer')
     torch.manual_seed(0)
-    model = MODELS.build(Config.fromfile(CONFIG).model)
+    model = MODELS.build(Config.fromfile(config).model)
     ckpt = tmp_path / 'demo.pth'
     torch.save(dict(state_dict=model.state_dict(), meta=dict()), ckpt)
     out = str(tmp_path / 'demo.onnx')
-    assert main([CONFIG, str(ckpt), '--shape', '64', '96', '--out',
+    assert main([config, str(ckpt), '--shape', '64', '96', '--out',
                  out]) == out
 
     from export_onnx import build_export_module
-    module = build_export_module(CONFIG, str(ckpt))
+    module = build_export_module(config, str(ckpt))
     diffs = check(module, out, (64, 96), seed=3)
     assert set(diffs) == set(OUTPUTS)
     assert max(diffs.values()) < 1e-4, diffs

@@ -61,7 +61,12 @@ def build_export_module(config: str, checkpoint: str) -> SemanticExport:
     from mmseg.apis import init_model
 
     import mmmaskformer  # noqa: F401
-    model = init_model(config, checkpoint, device='cpu')
+    from mmmaskformer.apis import upstream_inference_config
+
+    # the stock loader names in the test pipeline, so that mmseg's
+    # inference_model also runs on the exported module's segmentor
+    model = init_model(upstream_inference_config(config), checkpoint,
+                       device='cpu')
     if not hasattr(model, 'decode_head'):
         raise SystemExit(f'{config}: not a semantic MaskFormer (no '
                          'decode_head); panoptic export is not supported')
