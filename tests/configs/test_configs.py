@@ -279,7 +279,12 @@ def test_num_classes_match_the_dataset(path):
         meta = dict(DATASETS.get(dataset.type).METAINFO,
                     **dataset.get('metainfo', {}))
         things = meta.get('thing_classes', meta['classes'])
-        assert cfg.model.num_things == len(things)
+        labels = cfg.model.get('thing_classes')  # things not first
+        if labels is None:  # things first
+            assert cfg.model.num_things == len(things)
+            assert list(meta['classes'][:len(things)]) == list(things)
+        else:
+            assert [meta['classes'][i] for i in labels] == list(things)
 
 
 @pytest.mark.parametrize('name', [
