@@ -19,6 +19,9 @@ from mmmaskformer.datasets import generate_synthetic_dataset
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SEMANTIC = 'maskformer_r18-tiny_synthetic-64x64'
 PANOPTIC = 'maskformer_r18-tiny_synthetic-panoptic-64x64'
+# the same inferencer for Mask2Former's demo configs
+M2F_SEMANTIC = 'mask2former_r18-tiny_synthetic-64x64'
+M2F_PANOPTIC = 'mask2former_r18-tiny_synthetic-panoptic-64x64'
 
 
 def _checkpoint(tmp_path, name):
@@ -40,17 +43,18 @@ def images(tmp_path_factory):
     return osp.join(root, 'img_dir', 'val')
 
 
-def test_semantic_equals_the_model_prediction(tmp_path, images):
+@pytest.mark.parametrize('name', [SEMANTIC, M2F_SEMANTIC])
+def test_semantic_equals_the_model_prediction(tmp_path, images, name):
     from mmseg.apis import inference_model, init_model
-    ckpt = _checkpoint(tmp_path, SEMANTIC)
-    inferencer = MaskFormerInferencer(SEMANTIC, ckpt, device='cpu')
+    ckpt = _checkpoint(tmp_path, name)
+    inferencer = MaskFormerInferencer(name, ckpt, device='cpu')
     assert inferencer.default_task == 'semantic'
     path = osp.join(images, '00000.png')
     array = cv2.imread(path)
     out = inferencer([path, array], out_dir=str(tmp_path / 'out'))
     # mmseg's reference reads `test_pipeline` with its own loader and no
     # annotations (its inference_model drops only mmseg's LoadAnnotations)
-    cfg = Config.fromfile(osp.join(REPO, 'configs', SEMANTIC + '.py'))
+    cfg = Config.fromfile(osp.join(REPO, 'configs', name + '.py'))
     cfg.test_pipeline = [dict(type='LoadImageFromFile'),
                          dict(type='PackSegInputs')]
     model = init_model(cfg, ckpt, device='cpu')
@@ -96,9 +100,10 @@ def test_semantic_equals_tools_test_out_files(tmp_path, data_options,
     assert len(np.unique(np.stack([p['sem_seg'] for p in preds]))) >= 2
 
 
-def test_panoptic_and_instance_outputs(tmp_path, images):
-    ckpt = _checkpoint(tmp_path, PANOPTIC)
-    inferencer = MaskFormerInferencer(PANOPTIC, ckpt, device='cpu')
+@pytest.mark.parametrize('name', [PANOPTIC, M2F_PANOPTIC])
+def test_panoptic_and_instance_outputs(tmp_path, images, name):
+    ckpt = _checkpoint(tmp_path, name)
+    inferencer = MaskFormerInferencer(name, ckpt, device='cpu')
     assert inferencer.default_task == 'panoptic'
     path = osp.join(images, '00000.png')
     # random weights are never confident: keep every query
@@ -132,7 +137,10 @@ def test_panoptic_and_instance_outputs(tmp_path, images):
 
     inst = inferencer(path, task='instance', return_rle=True,
                       out_dir=str(tmp_path / 'inst'))['predictions'][0]
-    assert len(inst['masks']) == len(inst['labels']) == 20  # k = queries
+    if name == PANOPTIC:  # MaskFormer: k = queries
+        assert len(inst['masks']) == len(inst['labels']) == 20
+    else:  # Mask2Former: the thing pairs of the top 100 of 20 x 6
+        assert 0 < len(inst['masks']) == len(inst['labels']) <= 100
     assert ((inst['scores'] >= 0) & (inst['scores'] <= 1)).all()
     assert set(inst['labels'].tolist()) <= things
     from pycocotools import mask as mask_utils

@@ -22,12 +22,35 @@ def test_get_flops_matches_table1(config, params, flops):
     assert abs(res['flops'] / 1e9 - flops) <= 0.05 * flops
 
 
+@pytest.mark.slow  # four FLOP traces: ~10 s each on 2 cores
+@pytest.mark.parametrize('config', [
+    'mask2former_r18-tiny_synthetic-64x64',
+    'mask2former_r18-tiny_synthetic-panoptic-64x64'])
+def test_get_flops_counts_mask2former(config):
+    """The counter runs through the deformable pixel decoder and the masked
+    decoder (semantic and panoptic): every parameter is counted, and the
+    FLOPs grow 4x with the pixels (convolutions and per-pixel einsums)."""
+    from get_flops import build, complexity
+    path = osp.join(REPO, 'configs', config + '.py')
+    small = complexity(path, (64, 64))
+    large = complexity(path, (128, 128))
+    _, model = build(path)
+    assert small['params'] == sum(p.numel() for p in model.parameters())
+    assert 3.5 < large['flops'] / small['flops'] <= 4.0
+
+
+M2F_TINY = osp.join(REPO, 'configs', 'mask2former_r18-tiny_synthetic-64x64.py')
+
+
 @pytest.mark.slow
-def test_benchmark_runs(tmp_path, run_tool, tiny_config):
-    """benchmark.py as documented, small: the fps is the inverse of the
-    median of the timed runs it lists, the output is the semantic score map
-    at the requested (H, W), and its op count equals a direct count of one
-    inference of the same model."""
+@pytest.mark.parametrize('which', ['maskformer', 'mask2former'])
+def test_benchmark_runs(tmp_path, run_tool, tiny_config, which):
+    """benchmark.py as documented, small (MaskFormer's and Mask2Former's
+    demo configs): the fps is the inverse of the median of the timed runs
+    it lists, the output is the semantic score map at the requested (H, W),
+    and its op count equals a direct count of one inference of the same
+    model."""
+    tiny_config = tiny_config if which == 'maskformer' else M2F_TINY
     from get_flops import InferenceWrapper, build
     from step_measures import OpCounter
     out = tmp_path / 'fps.json'

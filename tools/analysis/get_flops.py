@@ -42,6 +42,9 @@ PAPER = {
     'maskformer_swin-s_coco-panoptic': (63, None),
     'maskformer_swin-b_coco-panoptic': (102, None),
     'maskformer_swin-l_coco-panoptic': (212, None),
+    # Mask2Former: the parameters as usually cited (paper Table 1)
+    'mask2former_r50_coco-panoptic': (44, None),
+    'mask2former_swin-l_coco-panoptic': (216, None),
 }
 
 
