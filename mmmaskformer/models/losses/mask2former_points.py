@@ -86,11 +86,14 @@ def pairwise_sigmoid_ce_cost(logits: torch.Tensor,
     """
     num_points = logits.shape[-1]
     one = logits.new_ones(()).expand_as(logits)  # no memory
-    pos = F.binary_cross_entropy_with_logits(logits, one, reduction='none')
-    neg = F.binary_cross_entropy_with_logits(
-        logits, one.new_zeros(()).expand_as(logits), reduction='none')
-    cost = pos @ targets.transpose(-1, -2) + \
-        neg @ (1 - targets).transpose(-1, -2)  # (..., N, M)
+    # one (..., N, P) temporary at a time: the matcher runs it on a chunk
+    # of predictions of every image at once, while the forward's
+    # activations are alive
+    cost = F.binary_cross_entropy_with_logits(
+        logits, one, reduction='none') @ targets.transpose(-1, -2)
+    cost += F.binary_cross_entropy_with_logits(
+        logits, one.new_zeros(()).expand_as(logits),
+        reduction='none') @ (1 - targets).transpose(-1, -2)  # (..., N, M)
     return cost / num_points
 
 
@@ -209,9 +212,10 @@ class PointSampler:
 
     def matching_points(self, num_points: int,
                         device: torch.device) -> torch.Tensor:
-        """(P, 2) uniform points shared by one image's queries and targets."""
-        return torch.rand(1, num_points, 2, device=device,
-                          generator=self.generator)[0]
+        """(P, 2) uniform points shared by one image's queries and targets
+        (the values of the official ``torch.rand(1, P, 2)``)."""
+        return torch.rand(num_points, 2, device=device,
+                          generator=self.generator)
 
     def reserve_loss_points(self, num_masks: int, num_points: int,
                             oversample_ratio: float,
