@@ -23,6 +23,11 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TINY = osp.join(REPO, 'configs', 'maskformer_r18-tiny_synthetic-64x64.py')
 TINY_PANOPTIC = osp.join(REPO, 'configs',
                          'maskformer_r18-tiny_synthetic-panoptic-64x64.py')
+# the policy is the engine's, whatever the head: Mask2Former's demo configs
+# run the end-to-end cases too
+M2F = osp.join(REPO, 'configs', 'mask2former_r18-tiny_synthetic-64x64.py')
+M2F_PANOPTIC = osp.join(REPO, 'configs',
+                        'mask2former_r18-tiny_synthetic-panoptic-64x64.py')
 
 
 def guarded(config, split_cfg, data_root, policy='error', **overrides):
@@ -119,12 +124,16 @@ def train(run_tool, data_options):
 
 
 @pytest.mark.slow
-def test_train_skips_and_names_every_bad_sample(tmp_path, bad_inputs, train):
+@pytest.mark.parametrize('config', [TINY, M2F], ids=['maskformer',
+                                                    'mask2former'])
+def test_train_skips_and_names_every_bad_sample(tmp_path, bad_inputs, train,
+                                               config):
     cases = sorted(bad_inputs.SEMANTIC_BAD)
     root = bad_inputs.write_semantic_root(str(tmp_path / 'data'), cases, good=8)
     log = train(root, str(tmp_path / 'w'),
                 ['train_cfg.max_bad_fraction=1.0',
-                 'train_dataloader.sampler.shuffle=False'], iters=6)
+                 'train_dataloader.sampler.shuffle=False'], iters=6,
+                config=config)
     for case in cases:  # 18 samples in order, 24 draws: each is met
         which, reason, _ = bad_inputs.SEMANTIC_BAD[case]
         path = bad_inputs.named_file(root, 'train', case, which)
@@ -214,15 +223,17 @@ def test_valid_unusual_inputs_train(tmp_path, bad_inputs, train):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize('config', [TINY_PANOPTIC, M2F_PANOPTIC],
+                         ids=['maskformer', 'mask2former'])
 def test_panoptic_train_names_the_bad_png(
         panoptic_root, tmp_path, bad_inputs, panoptic_options, run_tool,
-        stopped_cleanly):
+        stopped_cleanly, config):
     root = str(tmp_path / 'data')
     shutil.copytree(panoptic_root, root)
     png = bad_inputs.spoil_panoptic(root, 'unlisted_id')
     opts = panoptic_options(root, 4)[1:] + [
         'train_cfg.bad_sample=error', 'train_dataloader.sampler.shuffle=False']
-    out = run_tool(['tools/train.py', TINY_PANOPTIC, '--work-dir',
+    out = run_tool(['tools/train.py', config, '--work-dir',
                     str(tmp_path / 'w'), '--cfg-options'] + opts, expect_rc=1)
     msg = stopped_cleanly(out, 'BadSampleError')
     assert png in msg and 'segment ids [77]' in msg
