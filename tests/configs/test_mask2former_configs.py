@@ -311,6 +311,7 @@ def test_zoo_configs_carry_the_official_settings(path):
     if backbone == 'swin-l' and dataset.startswith('coco'):  # 100 epochs
         iters, milestones = 737500, [655556, 710184]
     cfg, model = build(path)
+    assert_official_parameter_groups(cfg, model, name)
     head = getattr(model, 'decode_head', None) or model.panoptic_head
     decoder = head.transformer_decoder
     assert decoder.num_layers == 9  # DEC_LAYERS 10: 10 predictions
@@ -416,12 +417,10 @@ def test_lsj_pads_the_raw_image_with_128_to_1024():
         assert (out['gt_seg_map'][h:] == 255).all()
 
 
-@pytest.mark.parametrize('name', [osp.basename(p) for p in ZOO])
-def test_official_parameter_groups(name):
+def assert_official_parameter_groups(cfg, model, name):
     """Backbone x0.1 (Swin too), no decay on norms and the nn.Embedding's,
     decay on the pixel decoder's level_embed Parameter (spec §5.1)."""
     from mmmaskformer.engine.optim_constructor import parameter_rules
-    cfg, model = build(osp.join(REPO, 'configs', name))
     rules = parameter_rules(model, **cfg.optim_wrapper.paramwise_cfg)
     head = 'decode_head' if hasattr(model, 'decode_head') else \
         'panoptic_head'
@@ -442,6 +441,19 @@ def test_official_parameter_groups(name):
         assert rules['backbone.stages.0.blocks.0.norm1.weight'] == (0.1, 0.0)
         assert rules['backbone.stages.0.blocks.0.attn.w_msa.'
                      'relative_position_bias_table'] == (0.1, 0.0)
+
+
+# every zoo config is checked by test_zoo_configs_carry_the_official_settings
+# (one build each); here one per family and norm kind
+@pytest.mark.parametrize('name', [
+    'mask2former_r50_ade20k.py', 'mask2former_swin-t_coco-panoptic.py',
+    'mask2former_r50_cityscapes.py', 'mask2former_swin-t_cityscapes-instance.py',
+    'mask2former_r101_cityscapes-panoptic.py',
+    'mask2former_swin-l_ade20k-panoptic.py',
+    'mask2former_r50_mapillary-panoptic.py'])
+def test_official_parameter_groups(name):
+    cfg, model = build(osp.join(REPO, 'configs', name))
+    assert_official_parameter_groups(cfg, model, name)
 
 
 # ------------------------------------------- the new datasets' label spaces
