@@ -85,16 +85,15 @@ def pairwise_sigmoid_ce_cost(logits: torch.Tensor,
     BCE(x, 0) (1 - t)).
     """
     num_points = logits.shape[-1]
-    one = logits.new_ones(()).expand_as(logits)  # no memory
-    # one (..., N, P) temporary at a time: the matcher runs it on a chunk
-    # of predictions of every image at once, while the forward's
-    # activations are alive
-    cost = F.binary_cross_entropy_with_logits(
-        logits, one, reduction='none') @ targets.transpose(-1, -2)
-    cost += F.binary_cross_entropy_with_logits(
-        logits, one.new_zeros(()).expand_as(logits),
-        reduction='none') @ (1 - targets).transpose(-1, -2)  # (..., N, M)
-    return cost / num_points
+    # torch's BCE(x, t) is (1 - t) x - log_sigmoid(x): BCE(x, 1) =
+    # -log_sigmoid(x) and BCE(x, 0) = x - log_sigmoid(x), bit for bit, from
+    # one log_sigmoid and one (..., N, P) temporary (the matcher runs this
+    # on a chunk of predictions of every image at once, while the forward's
+    # activations are alive)
+    pos = F.logsigmoid(logits).neg_()  # BCE(x, 1)
+    cost = pos @ targets.transpose(-1, -2)
+    cost += pos.add_(logits) @ (1 - targets).transpose(-1, -2)  # BCE(x, 0)
+    return cost / num_points  # (..., N, M)
 
 
 def pairwise_dice_cost(logits: torch.Tensor,
@@ -118,7 +117,7 @@ def shared_point_sample(maps: torch.Tensor,
     :func:`point_sample` gives for every channel as a mask of its own, with
     one ``grid_sample`` and without copying the maps.
     """
-    grid = 2.0 * coords[:, :, None, :] - 1.0  # (N, P, 1, 2)
+    grid = (2.0 * coords[:, :, None, :]).sub_(1.0)  # (N, P, 1, 2), one copy
     return F.grid_sample(maps, grid, align_corners=False)[..., 0]
 
 
@@ -136,18 +135,21 @@ def importance_sampled_coords(mask_logits: torch.Tensor, num_points: int,
                               importance_sample_ratio: float = 0.75,
                               candidate_coords: Optional[torch.Tensor] = None,
                               random_coords: Optional[torch.Tensor] = None,
-                              generator: Optional[torch.Generator] = None
-                              ) -> torch.Tensor:
+                              generator: Optional[torch.Generator] = None,
+                              official_order: bool = True) -> torch.Tensor:
     """PointRend's ``get_uncertain_point_coords_with_randomness`` with the
     two random draws injectable.
 
     mask_logits (N, h, w) -> coords (N, P, 2), (x, y) in [0, 1]:
     ``[:, :U]`` the U = int(importance_sample_ratio * P) most uncertain of
     the S = int(oversample_ratio * P) candidates, most uncertain first
-    (``topk`` order), uncertainty ``-|logit|`` of each mask at the point;
-    ``[:, U:]`` the P - U ``random_coords``. ``candidate_coords`` (N, S, 2)
-    and ``random_coords`` (N, P - U, 2) default to ``torch.rand`` draws, in
-    that order (the official order).
+    (``topk`` order; in ``topk(sorted=False)``'s order without
+    ``official_order``: the same points without sorting them, and a loss
+    averages over them), uncertainty
+    ``-|logit|`` of each mask at the point; ``[:, U:]`` the P - U
+    ``random_coords``. ``candidate_coords`` (N, S, 2) and ``random_coords``
+    (N, P - U, 2) default to ``torch.rand`` draws, in that order (the
+    official order).
     """
     n = mask_logits.shape[0]
     num_sampled, num_uncertain, num_random = point_counts(
@@ -157,7 +159,7 @@ def importance_sampled_coords(mask_logits: torch.Tensor, num_points: int,
         candidate_coords = torch.rand(n, num_sampled, 2, device=device,
                                       generator=generator)
     scores = uncertainty(point_sample(mask_logits, candidate_coords))  # (N, S)
-    idx = scores.topk(num_uncertain, dim=1)[1]  # (N, U)
+    idx = scores.topk(num_uncertain, dim=1, sorted=official_order)[1]  # (N, U)
     chosen = candidate_coords.gather(1, idx[..., None].expand(-1, -1, 2))
     if num_random > 0:
         if random_coords is None:
@@ -184,7 +186,7 @@ def sample_matched_targets(target_masks: torch.Tensor,
     """
     grid = coords.new_zeros(len(target_masks), num_layers, *coords.shape[1:])
     grid[target_idx, layer_idx] = coords  # (M, L, P, 2)
-    sampled = F.grid_sample(target_masks[:, None], 2.0 * grid - 1.0,
+    sampled = F.grid_sample(target_masks[:, None], grid.mul_(2.0).sub_(1.0),
                             align_corners=False)  # (M, 1, L, P)
     return sampled[target_idx, 0, layer_idx]
 
@@ -200,7 +202,13 @@ class PointSampler:
     matches: per prediction, :meth:`matching_points` per image, then
     :meth:`reserve_loss_points` (this sampler draws the loss call's two
     tensors there); after matching it calls :meth:`loss_points` per
-    prediction in the same order, which uses the reserved draws.
+    prediction in the same order, which uses the reserved draws. Of the
+    (N, S, 2) candidates only the generator state before them is kept
+    (on CPU and CUDA): :meth:`loss_points` draws them again from it, so
+    that the candidates of every prediction (10 x N x 3P x 2 floats) are not
+    all alive at once while the matching runs. The U most uncertain
+    candidates are kept in ``topk(sorted=False)`` order (see
+    :func:`importance_sampled_coords`).
 
     Subclass it (or duck-type the three methods) to replay recorded points;
     a replaying :meth:`loss_points` may ignore the reservations.
@@ -209,6 +217,20 @@ class PointSampler:
     def __init__(self, generator: Optional[torch.Generator] = None) -> None:
         self.generator = generator
         self._reserved = deque()
+
+    def _generator_of(self, device: torch.device
+                      ) -> Optional[torch.Generator]:
+        """The generator the draws on ``device`` come from (None: one whose
+        state this sampler does not read)."""
+        if self.generator is not None:
+            return self.generator
+        if device.type == 'cpu':
+            return torch.default_generator
+        if device.type == 'cuda':
+            index = torch.cuda.current_device() if device.index is None \
+                else device.index
+            return torch.cuda.default_generators[index]
+        return None
 
     def matching_points(self, num_points: int,
                         device: torch.device) -> torch.Tensor:
@@ -226,11 +248,15 @@ class PointSampler:
         (N, S, 2) candidates, then the (N, P - U, 2) random points."""
         num_sampled, _, num_random = point_counts(
             num_points, oversample_ratio, importance_sample_ratio)
+        generator = self._generator_of(torch.device(device))
+        state = None if generator is None else generator.get_state()
         candidates = torch.rand(num_masks, num_sampled, 2, device=device,
                                 generator=self.generator)
+        if state is not None:  # drawn again from `state` by loss_points
+            candidates = None
         random = torch.rand(num_masks, num_random, 2, device=device,
                             generator=self.generator) if num_random else None
-        self._reserved.append((candidates, random))
+        self._reserved.append((num_masks, state, candidates, random))
 
     def loss_points(self, mask_logits: torch.Tensor, num_points: int,
                     oversample_ratio: float,
@@ -239,15 +265,22 @@ class PointSampler:
         (N, h, w), from the oldest reservation (drawn now without one)."""
         candidates = random = None
         if self._reserved:
-            candidates, random = self._reserved.popleft()
-            if len(candidates) != len(mask_logits):
+            num_masks, state, candidates, random = self._reserved.popleft()
+            if num_masks != len(mask_logits):
                 raise ValueError(
-                    f'PointSampler: {len(candidates)} masks reserved, '
+                    f'PointSampler: {num_masks} masks reserved, '
                     f'loss_points called with {len(mask_logits)}')
+            if state is not None:
+                generator = torch.Generator(device=mask_logits.device)
+                generator.set_state(state)
+                candidates = torch.rand(
+                    num_masks, point_counts(num_points, oversample_ratio,
+                                            importance_sample_ratio)[0], 2,
+                    device=mask_logits.device, generator=generator)
         return importance_sampled_coords(
             mask_logits, num_points, oversample_ratio,
             importance_sample_ratio, candidates, random,
-            generator=self.generator)
+            generator=self.generator, official_order=False)
 
 
 # ------------------------------------------------------------ matcher

@@ -17,7 +17,7 @@ def point_sample(masks: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
     """
     if coords.dim() == 2:
         coords = coords[None].expand(masks.shape[0], -1, -1)
-    grid = 2.0 * coords[:, :, None, :] - 1.0  # (N, P, 1, 2)
+    grid = (2.0 * coords[:, :, None, :]).sub_(1.0)  # (N, P, 1, 2), one copy
     out = F.grid_sample(masks[:, None].float(), grid, align_corners=False)
     return out[:, 0, :, 0]  # (N, P)
 

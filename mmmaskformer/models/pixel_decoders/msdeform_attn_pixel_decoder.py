@@ -140,6 +140,7 @@ class MSDeformAttnPixelDecoder(BaseModule):
             kernel=mmcv_deform_attn)
         nn.init.normal_(self.level_embed)
         self.pos_embed = PositionEmbeddingSine(conv_dim // 2, normalize=True)
+        self._pos_cache = {}  # see level_pos
         self.mask_feature = nn.Conv2d(conv_dim, mask_dim, 1)
         c2_xavier_fill(self.mask_feature)
         # one FPN level per stride halving below the encoder's finest level
@@ -158,11 +159,25 @@ class MSDeformAttnPixelDecoder(BaseModule):
             ConvNormAct(conv_dim, conv_dim, 3, num_groups)
             for _ in range(num_fpn))
 
+    def level_pos(self, x: torch.Tensor) -> torch.Tensor:
+        """The sine position embedding of a level x (B, C, h_l, w_l) as
+        (B, h_l*w_l, C), without the level embedding. It depends on the
+        level's shape only, so it is computed once per (B, h_l, w_l,
+        device) and kept (a few entries)."""
+        key = (x.shape[0], *x.shape[-2:], x.device,
+               torch.is_inference_mode_enabled())
+        if key not in self._pos_cache:
+            if len(self._pos_cache) >= 12:
+                self._pos_cache.clear()
+            self._pos_cache[key] = self.pos_embed(x).flatten(2).transpose(
+                1, 2)
+        return self._pos_cache[key]
+
     def encode(self, feats: Sequence[torch.Tensor]) -> List[torch.Tensor]:
         """The encoder outputs, coarsest first: [(B, C, h_l, w_l)]."""
         levels = list(feats[len(feats) - self.num_transformer_levels:])[::-1]
         srcs = [proj(x) for proj, x in zip(self.input_proj, levels)]
-        pos = [self.pos_embed(x).flatten(2).transpose(1, 2) +
+        pos = [self.level_pos(x) +
                self.level_embed[lvl].view(1, 1, -1)
                for lvl, x in enumerate(levels)]  # (B, h_l*w_l, C) each
         tokens, shapes = flatten_levels(srcs)  # (B, S, C), (L, 2)

@@ -174,6 +174,7 @@ class MultiScaleMaskedTransformerDecoder(BaseModule):
         self.num_heads = num_heads
         self.num_layers = num_layers
         self.pos_embed = PositionEmbeddingSine(hidden_dim // 2, normalize=True)
+        self._pos_cache = {}  # see level_pos
         self.cross_attn_layers = nn.ModuleList(
             CrossAttentionLayer(hidden_dim, num_heads, dropout, pre_norm)
             for _ in range(num_layers))
@@ -197,6 +198,20 @@ class MultiScaleMaskedTransformerDecoder(BaseModule):
             self.input_proj.append(proj)
         self.cls_embed = nn.Linear(hidden_dim, num_classes + 1)
         self.mask_embed = MLP(hidden_dim, hidden_dim, mask_dim, 3)
+
+    def level_pos(self, x: torch.Tensor) -> torch.Tensor:
+        """The sine position embedding of a memory level x (B, C, h_l, w_l)
+        as (S_l, B, D). It depends on the level's shape only, so it is
+        computed once per (B, h_l, w_l, device) and kept (a few entries: a
+        run has one size per level, or a few at test time)."""
+        key = (x.shape[0], *x.shape[-2:], x.device,
+               torch.is_inference_mode_enabled())
+        if key not in self._pos_cache:
+            if len(self._pos_cache) >= 12:
+                self._pos_cache.clear()
+            self._pos_cache[key] = self.pos_embed(x).flatten(2).permute(
+                2, 0, 1)
+        return self._pos_cache[key]
 
     def predict(self, state: torch.Tensor, pixel_embed: torch.Tensor,
                 attn_size, record=None):
@@ -233,7 +248,7 @@ class MultiScaleMaskedTransformerDecoder(BaseModule):
         srcs, keys, pos, sizes = [], [], [], []
         for lvl, x in enumerate(memory):
             sizes.append(tuple(x.shape[-2:]))
-            pos.append(self.pos_embed(x).flatten(2).permute(2, 0, 1))  # (S_l, B, D)
+            pos.append(self.level_pos(x))  # (S_l, B, D)
             src = self.input_proj[lvl](x).flatten(2) + \
                 self.level_embed.weight[lvl][None, :, None]  # (B, D, S_l)
             srcs.append(src.permute(2, 0, 1))  # (S_l, B, D)

@@ -132,12 +132,15 @@ def test_points_are_the_official_draws_in_the_official_order():
         random = torch.rand(n, num_points - 12, 2, generator=g)
         assert len(record.point_coords) == n
         assert torch.equal(record.point_coords[:, 12:], random)
-        # the 12 most uncertain candidates of each matched mask
+        # the 12 most uncertain candidates of each matched mask (as a set:
+        # the sampler keeps topk(sorted=False)'s order)
         pred = masks[p][record.batch_idx, record.query_idx]
         score = -point_sample(pred, candidates).abs()
         best = candidates.gather(1, score.topk(12, 1)[1][..., None].expand(
             -1, -1, 2))
-        assert torch.equal(record.point_coords[:, :12], best)
+        for ours, ref in zip(record.point_coords[:, :12], best):
+            assert sorted(map(tuple, ours.tolist())) == sorted(
+                map(tuple, ref.tolist()))
 
 
 def test_seeded_global_stream_is_consumed_as_officially():
