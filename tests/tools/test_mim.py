@@ -52,7 +52,7 @@ def wheel_env(tmp_path_factory, tool_env):
     sees the current one's packages."""
     tmp = tmp_path_factory.mktemp('mim')
     src = tmp / 'src'
-    for name in ('mmmaskformer', 'configs', 'tools', 'demo'):
+    for name in ('mmmaskformer', 'configs', 'tools', 'demo', 'requirements'):
         shutil.copytree(osp.join(REPO, name), src / name, symlinks=False,
                         ignore=shutil.ignore_patterns('__pycache__', '.mim'))
     for name in ('setup.py', 'README.md', 'model-index.yml'):
@@ -99,7 +99,9 @@ def mim(tool_env):
 def _assert_lists_our_configs(proc):
     assert proc.returncode == 0, proc.stderr[-2000:]
     for name in ('maskformer_r50_ade20k', 'maskformer_swin-l_coco-panoptic',
-                 'maskformer_r18-tiny_synthetic-64x64'):
+                 'maskformer_r18-tiny_synthetic-64x64',
+                 'mask2former_r50_coco-panoptic',
+                 'mask2former_r18-tiny_synthetic-64x64'):
         assert f'config id: {name}\n' in proc.stdout
     assert 'maskformer_R101_bs16_90k' in proc.stdout  # the weights to convert
 
@@ -146,6 +148,22 @@ def test_mim_train_trains_the_demo_config(mim_run):
     assert proc.returncode == 0, (proc.stdout[-2000:], proc.stderr[-2000:])
     assert osp.isfile(tmp / 'run' / 'iter_2.pth')
     assert 'Iter(train) [2/2]' in proc.stdout + proc.stderr
+
+
+@pytest.mark.slow
+def test_mim_train_trains_the_mask2former_demo_config(mim_run, wheel_env,
+                                                      mim, data_options):
+    """The same in the wheel install with Mask2Former's demo config: its
+    modules resolve from the installed package."""
+    root, tmp, _ = mim_run
+    proc = mim(wheel_env, 'train', 'mmmaskformer',
+               'mask2former_r18-tiny_synthetic-64x64.py', '--work-dir',
+               str(tmp / 'run-m2f'), '--cfg-options',
+               *data_options(root, 2, ckpt_interval=2), timeout=600,
+               cwd=tmp)
+    assert proc.returncode == 0, (proc.stdout[-2000:], proc.stderr[-2000:])
+    assert osp.isfile(tmp / 'run-m2f' / 'iter_2.pth')
+    assert 'loss_mask_2' in proc.stdout + proc.stderr  # its deep supervision
 
 
 def _miou(log):

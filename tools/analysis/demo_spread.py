@@ -1,7 +1,7 @@
 """The demo's score at several thread counts (and seeds): what to expect.
 
     python tools/analysis/demo_spread.py [--threads 1 2] [--seeds 0]
-        [--task semantic]
+        [--task semantic|panoptic|instance] [--model maskformer|mask2former]
 
 Runs ``tools/demo.py`` once per (thread count, seed) with
 ``OMP_NUM_THREADS``/``MKL_NUM_THREADS`` set, each in its own work dir
@@ -26,22 +26,33 @@ def main():
     parser.add_argument('--threads', type=int, nargs='+', default=[1, 2])
     parser.add_argument('--seeds', type=int, nargs='+', default=[0])
     parser.add_argument('--task', default='semantic',
-                        choices=['semantic', 'panoptic'])
+                        choices=['semantic', 'panoptic', 'instance'])
+    parser.add_argument('--model', default='maskformer',
+                        choices=['maskformer', 'mask2former'])
     parser.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs',
                                                        'demo-spread'))
     args = parser.parse_args()
-    key = 'mIoU' if args.task == 'semantic' else 'PQ'
+    if (args.model, args.task) == ('maskformer', 'instance'):
+        parser.error('MaskFormer scores instances of its panoptic model: '
+                     'use --task panoptic (tools/demo.py --task instance '
+                     '--checkpoint scores one)')
+    key = dict(semantic='mIoU', panoptic='PQ', instance='segm_mAP')[args.task]
+    scale = 100 if args.task == 'instance' else 1  # mmdet's AP is in [0, 1]
+    name = args.task if args.model == 'maskformer' else \
+        f'{args.model}-{args.task}'
     results = {}
     for threads in args.threads:
         for seed in args.seeds:
-            work = osp.join(args.work_dir, f'{args.task}-t{threads}-s{seed}')
+            work = osp.join(args.work_dir, f'{name}-t{threads}-s{seed}')
             env = dict(os.environ, OMP_NUM_THREADS=str(threads),
                        MKL_NUM_THREADS=str(threads))
-            cmd = [sys.executable, 'tools/demo.py', '--task', args.task,
-                   '--work-dir', work, '--seed', str(seed)]
+            cmd = [sys.executable, 'tools/demo.py', '--model', args.model,
+                   '--task', args.task, '--work-dir', work, '--seed',
+                   str(seed)]
             subprocess.run(cmd, cwd=REPO, env=env, check=True)
             with open(osp.join(work, 'summary.json')) as f:
-                results[f'threads={threads} seed={seed}'] = json.load(f)[key]
+                results[f'threads={threads} seed={seed}'] = \
+                    scale * json.load(f)[key]
             print(f'[spread] threads={threads} seed={seed}: {key} '
                   f'{results[f"threads={threads} seed={seed}"]:.2f}',
                   flush=True)
@@ -50,7 +61,7 @@ def main():
                                           for k, v in results.items()) +
           f'; min {min(values):.2f}, max {max(values):.2f}, spread '
           f'{max(values) - min(values):.2f}')
-    with open(osp.join(args.work_dir, f'{args.task}.json'), 'w') as f:
+    with open(osp.join(args.work_dir, f'{name}.json'), 'w') as f:
         json.dump(results, f, indent=2)
 
 
