@@ -208,3 +208,142 @@ def test_benchmark_train_command_reports_equal_losses_and_true_counts(
     assert sum(base['syncs_head_matching_losses'].values()) > 1
     assert res['measure_ratios_ours_over_baseline']['ops_step'] == \
         pytest.approx(ours['ops_step'] / base['ops_step'])
+
+
+# ------------------------------------------------ Mask2Former against mmdet's
+def test_point_replay_reorders_our_draws_into_mmdets_order():
+    from train_benchmark.point_replay import (
+        RecordingSampler,
+        check_matching_points,
+        draws_by_prediction,
+        draws_in_mmdet_order,
+        point_loss_key_pairs,
+        replayed_rand,
+    )
+
+    from mmmaskformer.models.losses.point_sampling import point_sample
+    sampler = RecordingSampler()
+    # our criterion's order for 3 predictions: 2 (the last), 0, 1; per
+    # prediction two images' matching points, then the loss points' draws
+    for _ in range(3):
+        sampler.matching_points(8, 'cpu')
+        sampler.matching_points(8, 'cpu')
+        sampler.reserve_loss_points(3, 8, 3.0, 0.75, 'cpu')  # 3 masks
+    events = sampler.events
+    assert [e[0] for e in events] == ['match', 'match', 'loss'] * 3
+    assert events[0][1].shape == (8, 2)
+    assert events[2][1].shape == (3, 24, 2) and events[2][2].shape == (3, 2, 2)
+    # the loss points use the reservations in order: the 6 most uncertain
+    # (-|logit|) of the 24 recorded candidates, then the 2 recorded uniform
+    mask_logits = torch.randn(3, 4, 4)
+    coords = sampler.loss_points(mask_logits, 8, 3.0, 0.75)
+    cand, uniform = events[2][1:]
+    top = (-point_sample(mask_logits, cand).abs()).topk(6, dim=1)[1]
+    assert torch.equal(coords[:, :6], cand.gather(
+        1, top[..., None].expand(-1, -1, 2)))
+    assert torch.equal(coords[:, 6:], uniform)
+    assert len(sampler.reserved) == 2
+    with pytest.raises(RuntimeError, match='3 masks reserved, 2 sampled'):
+        sampler.loss_points(mask_logits[:2], 8, 3.0, 0.75)
+
+    draws = draws_by_prediction(events, num_predictions=3, num_images=2)
+    assert draws[2][0][1] is events[1][1] and draws[0][0][0] is events[3][1]
+    assert draws[1][1][1] is events[8][2]
+    with pytest.raises(RuntimeError, match='another order'):
+        draws_by_prediction(events, num_predictions=2, num_images=3)
+    # what our matcher received, checked against the record
+    coords = torch.stack([torch.stack(draws[p][0]) for p in range(3)])
+    check_matching_points(coords, draws)
+    with pytest.raises(RuntimeError, match='prediction 2, image 0'):
+        check_matching_points(coords.flip(1), draws)
+    replay = draws_in_mmdet_order(draws)
+    # mmdet: prediction 0 (our second group) first, matching points (1, P, 2)
+    expect = [events[3][1], events[4][1], *events[5][1:],
+              events[6][1], events[7][1], *events[8][1:],
+              events[0][1], events[1][1], *events[2][1:]]
+    assert len(replay) == 12
+    assert all(torch.equal(a, b.view(a.shape)) for a, b in zip(replay, expect))
+    assert replay[0].shape == (1, 8, 2)
+    # torch.rand hands them out in order, checking each shape
+    with replayed_rand(replay[:3]) as left:
+        assert torch.equal(torch.rand((1, 8, 2)), replay[0])
+        assert torch.equal(torch.rand(1, 8, 2, device='cpu'), replay[1])
+        with pytest.raises(RuntimeError, match=r'torch.rand\(3, 2, 2\)'):
+            torch.rand(3, 2, 2)  # the next draw is (3, 24, 2)
+        assert left == []
+    assert torch.rand(2).shape == (2, )  # restored
+    assert point_loss_key_pairs(dict.fromkeys(
+        ['loss_ce', 'loss_dice', 'loss_mask_0', 'loss_ce_8'])) == {
+            'loss_ce': 'loss_cls', 'loss_dice': 'loss_dice',
+            'loss_mask_0': 'd0.loss_mask', 'loss_ce_8': 'd8.loss_cls'}
+
+
+def test_probe_books_and_records_any_matcher_method():
+    cfg = probe_config(dict(type='mmmaskformer.PointHungarianMatcher',
+                            num_points=16), 'ours')
+    probe = MatchingProbe(cfg['assigner'], cfg['registry'])
+    cls_logits, mask_logits, targets = _tiny_matching_inputs()
+    labels = [t.labels for t in targets]
+    masks = [t.masks.float() for t in targets]
+    coords = torch.rand(2, 1, 16, 2, generator=torch.Generator().manual_seed(0))
+    direct = probe.assigner.assign(cls_logits, mask_logits, labels, masks,
+                                   coords)[0]
+    counter = OpCounter()
+    clock = PhaseClock(counter=counter)
+    probe.clock = clock
+    with counter:
+        clock.switch('losses')
+        with probe.recording() as calls:
+            got = probe.assign(cls_logits, mask_logits, labels, masks, coords)
+            costs = probe.cost_matrices(cls_logits, mask_logits, labels,
+                                        masks, coords)  # any method
+            assert probe.methods == ['assign', 'cost_matrices']
+        clock.switch(None)
+    assert all(torch.equal(a, b) for a, b in zip(got[0], direct))
+    assert torch.equal(costs.total, got[1].total)
+    assert len(calls) == 2 and calls[0][2] is got
+    assert counter.ops['matching'] > 0 and 'losses' not in counter.ops
+    assert probe.num_points == 16  # attributes are the matcher's
+
+
+@pytest.mark.slow
+def test_benchmark_train_mask2former_losses_equal_mmdets_under_same_points(
+        tmp_path, run_tool):
+    """``--model mask2former-r50``, small: our R50 COCO panoptic
+    Mask2Former and mmdet's, same weights and batch, our random points
+    replayed into mmdet's head: all 30 loss terms within 1e-4 and the same
+    assignment everywhere."""
+    out = tmp_path / 'bench.json'
+    printed = run_tool(['tools/analysis/benchmark_train.py', '--model',
+                        'mask2former-r50', '--size', '64', '--iters', '1',
+                        '--warmup', '0', '--out', str(out)])
+    res = json.loads(out.read_text())
+    assert res['args']['model'] == 'mask2former-r50'
+    assert res['args']['check_losses'] is True
+    check = res['loss_check']
+    # 10 predictions x (cls, mask, dice), paired key by key
+    assert len(check['ours']) == len(check['baseline']) == 30
+    assert sorted(check['key_pairs'].values()) == sorted(check['baseline'])
+    assert check['key_pairs']['loss_ce_0'] == 'd0.loss_cls'
+    diffs = [abs(v - check['baseline'][check['key_pairs'][k]])
+             for k, v in check['ours'].items()]
+    assert max(diffs) == check['max_abs_diff'] < 1e-4
+    # real losses, not zeros: every term positive
+    assert min(check['baseline'].values()) > 1e-3
+    # 10 predictions x (2 images' matching points + 2 loss draws)
+    assert check['points_replayed'] == 40
+    assert check['predictions_images_assigned_differently'] == []
+    assert f"max |diff| = {check['max_abs_diff']:.2e}" in printed
+    targets = {t['target']: t for t in res['targets']}
+    assert len(targets) == 5
+    loss_target = targets['loss terms, max |ours - mmdet|']
+    assert loss_target['value'] == check['max_abs_diff']
+    assert loss_target['met'] is True
+    ours, base = res['measures']['ours'], res['measures']['baseline']
+    assert ours['ops_head_matching_losses'] == sum(
+        ours['ops_by_phase'].get(p, 0) for p in HEAD_PHASES)
+    # mmdet builds its targets inside its loss (the 'losses' phase)
+    assert all(base['ops_by_phase'].get(p, 0) > 0 for p in HEAD_PHASES
+               if p != 'targets')
+    assert ours['ops_by_phase']['targets'] > 0
+    assert sum(base['syncs_head_matching_losses'].values()) > 1

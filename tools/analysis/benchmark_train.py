@@ -13,6 +13,14 @@ MaskFormer config given Swin-L's backbone (mmseg ships no Swin-L
 MaskFormer). The baseline receives our weights, the same images and the same
 random label maps of ``--segments`` classes per image.
 
+``--model mask2former-r50``: our ``configs/mask2former_r50_coco-panoptic.py``
+against mmdet's own ``mask2former_r50_8xb2-lsj-50e_coco-panoptic.py`` (133
+classes, 100 queries), our weights through
+``mmmaskformer/converters/mmdet_mask2former.py``, the same panoptic batch of
+``--segments`` Voronoi cells per image (two thirds thing instances); the 30
+loss terms are always compared under the same random points (ours
+recorded, replayed into mmdet's head: ``train_benchmark/point_replay.py``).
+
 Printed and written (``--out``, JSON): per model the medians over the timed
 iterations of every phase of the step (``train_benchmark/phases.py``) and
 the mmseg/ours ratios; one step each measured device-independently:
@@ -43,7 +51,8 @@ def parse_args(argv=None):
     parser.add_argument('--warmup', type=int, default=1)
     parser.add_argument('--device', default=None,
                         help='default: cuda when available, else cpu')
-    parser.add_argument('--model', choices=['r50', 'swin-l'], default='r50')
+    parser.add_argument('--model', choices=['r50', 'swin-l', 'mask2former-r50'],
+                        default='r50')
     parser.add_argument(
         '--ours-config', default=None,
         help='our side (e.g. configs/maskformer_r50-pointsample_ade20k.py '

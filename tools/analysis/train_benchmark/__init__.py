@@ -1,6 +1,6 @@
 """The training-step benchmark: our MaskFormer against the MaskFormer inside
-mmseg (mmdet's head) as the baseline, in one process, at equal weights and
-inputs.
+mmseg (mmdet's head), or our Mask2Former against mmdet's, as the baseline,
+in one process, at equal weights and inputs.
 
 Modules, in the order a run uses them:
 
@@ -17,9 +17,12 @@ Modules, in the order a run uses them:
   and host-device syncs per phase, peak memory by kind;
 * :mod:`.loss_check`: the loss terms of both sides at equal weights, with
   each side's own matching and with ours under the baseline's;
+* :mod:`.point_replay` (Mask2Former): the loss terms of both sides under
+  the same random points, ours recorded and replayed into mmdet's head;
 * :mod:`.ab_run`: the alternating A/B run that produces the result dict;
 * :mod:`.report`: the result as text.
 
 The command line is ``tools/analysis/benchmark_train.py``; mmseg/mmdet
-classes are only imported here as the baseline being measured.
+classes are only imported here as the baseline being measured (mmdet's
+``torch.rand`` is replaced only inside the Mask2Former loss check).
 """

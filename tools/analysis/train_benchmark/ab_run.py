@@ -14,8 +14,15 @@ import torch
 
 from .loss_check import check_losses
 from .measures import measure_step
-from .models import build_pair, make_batch, use_mmdet_pytorch_focal
+from .models import (
+    MASK2FORMER_MODELS,
+    build_pair,
+    make_batch,
+    make_panoptic_batch,
+    use_mmdet_pytorch_focal,
+)
 from .phases import PhaseClock, phase_summary, train_step
+from .point_replay import check_point_losses
 
 
 def mmcv_cuda_focal_available() -> bool:
@@ -30,8 +37,10 @@ def mmcv_cuda_focal_available() -> bool:
         return False
 
 
-def baseline_focal_path(device: str) -> str:
+def baseline_focal_path(device: str, model: str = 'r50') -> str:
     """Choose (and say) which focal-loss code the baseline runs."""
+    if model in MASK2FORMER_MODELS:
+        return 'none (Mask2Former: BCE and dice on points)'
     if not device.startswith('cuda'):
         return 'mmdet PyTorch focal (the CPU path)'
     if mmcv_cuda_focal_available():
@@ -107,16 +116,21 @@ def run(model: str = 'r50', size: int = 256, batch: int = 2,
         device: Optional[str] = None, ours_config: Optional[str] = None,
         loss_check: bool = False) -> dict:
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    mask2former = model in MASK2FORMER_MODELS
+    # Mask2Former: the loss terms under the same points are always checked
+    loss_check = loss_check or mask2former
     settings = dict(model=model, size=size, batch=batch, segments=segments,
                     iters=iters, warmup=warmup, ours_config=ours_config,
                     check_losses=loss_check)
     result = dict(args=settings, machine=machine(device), commit=commit(),
-                  baseline_focal=baseline_focal_path(device),
+                  baseline_focal=baseline_focal_path(device, model),
                   load_average_at_start=os.getloadavg())
     pair = build_pair(model, size, ours_config, device)
-    data = make_batch(batch, size, segments)
+    data = (make_panoptic_batch if mask2former else make_batch)(
+        batch, size, segments)
     if loss_check:
-        result['loss_check'] = check_losses(pair, data)
+        result['loss_check'] = (check_point_losses if mask2former
+                                else check_losses)(pair, data)
     optimizers = {name: torch.optim.AdamW(m.parameters(), lr=1e-4)
                   for name, m in pair.items()}
     rows = timed_steps(pair, optimizers, data, device, warmup, iters, result)
@@ -142,7 +156,38 @@ def run(model: str = 'r50', size: int = 256, batch: int = 2,
         result['cuda_peak_memory_mib'] = {
             name: statistics.median(r['cuda_peak_mib'])
             for name, r in rows.items()}
+    if mask2former:
+        result['targets'] = mask2former_targets(result)
     return result
+
+
+# issue 18, "Must show" 4: (what, comparison, limit)
+MASK2FORMER_TARGETS = (
+    ('loss terms, max |ours - mmdet|', '<=', 1e-4),
+    ('peak memory, ours/mmdet', '<=', 0.8),
+    ('ops of head + matching + losses, ours/mmdet', '<=', 0.6),
+    ('device-to-host syncs of head + matching + losses, ours', '==', 1),
+    ('CPU time of head + matching + losses, mmdet/ours', '>=', 1.5),
+)
+
+
+def mask2former_targets(result: dict) -> list:
+    """Each target of the Mask2Former comparison with the measured value
+    and whether it is met."""
+    ratios = result['measure_ratios_ours_over_baseline']
+    values = (
+        result['loss_check']['max_abs_diff'],
+        ratios['peak_memory'],
+        ratios['ops_head_matching_losses'],
+        sum(result['measures']['ours']['syncs_head_matching_losses']
+            .values()),
+        result['cpu_speedup_baseline_over_ours']['head_matching_losses'],
+    )
+    compare = {'<=': lambda v, t: v <= t, '==': lambda v, t: v == t,
+               '>=': lambda v, t: v >= t}
+    return [dict(target=name, value=value, op=op, limit=limit,
+                 met=bool(compare[op](value, limit)))
+            for (name, op, limit), value in zip(MASK2FORMER_TARGETS, values)]
 
 
 def ratios(measures: dict, per_iter: dict) -> dict:

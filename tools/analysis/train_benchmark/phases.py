@@ -33,7 +33,7 @@ from typing import Dict, Optional
 
 import torch
 
-from .probes import probe_of
+from .probes import head_of, probe_of
 
 try:
     import resource
@@ -107,9 +107,10 @@ class PhaseClock:
 
 @contextlib.contextmanager
 def phases_of(model, clock: PhaseClock):
-    """Hook ``model`` (ours or mmseg's MaskFormer) so that its forward and
-    backward switch ``clock`` between the phases; removed on exit."""
-    head = model.decode_head
+    """Hook ``model`` (ours, mmseg's MaskFormer or mmdet's Mask2Former) so
+    that its forward and backward switch ``clock`` between the phases;
+    removed on exit."""
+    head = head_of(model)
     ours = hasattr(head, 'criterion')
     handles = []
 

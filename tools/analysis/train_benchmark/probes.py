@@ -3,13 +3,16 @@
 Both heads build their assigner from their config (ours:
 ``decode_head.criterion.assigner``, mmseg's: ``decode_head.train_cfg.
 assigner``), and mmengine builds a ``type`` that is a class as that class.
-So :func:`probe_config` puts :class:`MatchingProbe` in that place, holding
-the original entry; the probe builds the real assigner from it, with the
-registry it would have been built with, and forwards every call. Neither
-model is patched: what the benchmark measures is built the way the config
-says, with one more object in the call.
+So :func:`probe_config` puts :class:`MatchingProbe` in that place (ours'
+Mask2Former: ``panoptic_head.criterion.matcher``; mmdet's Mask2Former:
+the detector's ``train_cfg.assigner``), holding the original entry; the
+probe builds the real assigner from it, with the registry it would have
+been built with, and forwards every call. Neither model is patched: what
+the benchmark measures is built the way the config says, with one more
+object in the call.
 """
 import contextlib
+import functools
 from typing import Any, List, Optional, Tuple
 
 import mmmaskformer  # noqa: F401  (registers our scope)
@@ -31,11 +34,13 @@ BUILDERS = dict(ours=_build_ours, mmdet=_build_mmdet)
 class MatchingProbe:
     """Builds ``assigner`` with ``BUILDERS[registry]`` and forwards to it.
 
-    Around each ``assign`` call it tells ``clock`` (a
-    :class:`~.phases.PhaseClock`, when set) that the ``'matching'`` phase
-    runs, and inside :meth:`recording` it keeps each call's arguments and
-    result in ``calls`` (a list of ``(args, kwargs, result)``). Any other
-    attribute is the real assigner's (ours also offers ``cost_matrices``).
+    Around each call of a public method (mmdet's ``assign``; our MaskFormer
+    assigner's ``assign``, our Mask2Former matcher's ``match`` or whatever
+    the criterion calls) it tells ``clock`` (a :class:`~.phases.PhaseClock`,
+    when set) that the ``'matching'`` phase runs, and inside
+    :meth:`recording` it keeps each call's arguments and result in
+    ``calls`` (a list of ``(args, kwargs, result)``; ``method`` names the
+    method of each). Any other attribute is the real assigner's.
     """
 
     def __init__(self, assigner: dict, registry: str) -> None:
@@ -45,30 +50,38 @@ class MatchingProbe:
         self.assigner = BUILDERS[registry](assigner)
         self.clock = None
         self.calls: Optional[List[Tuple[tuple, dict, Any]]] = None
+        self.methods: Optional[List[str]] = None
 
     def __getattr__(self, name: str):
         # only reached for attributes the probe itself lacks
-        if name == 'assigner':
+        if name in ('assigner', 'clock', 'calls', 'methods'):
             raise AttributeError(name)
-        return getattr(self.assigner, name)
+        value = getattr(self.assigner, name)
+        if callable(value) and not name.startswith('_'):
+            return functools.partial(self._call, name)
+        return value
 
-    def assign(self, *args, **kwargs):
+    def _call(self, method: str, *args, **kwargs):
         phase = self.clock.nested('matching') if self.clock is not None \
             else contextlib.nullcontext()
         with phase:
-            result = self.assigner.assign(*args, **kwargs)
+            result = getattr(self.assigner, method)(*args, **kwargs)
         if self.calls is not None:
             self.calls.append((args, kwargs, result))
+            self.methods.append(method)
         return result
+
+    def assign(self, *args, **kwargs):
+        return self._call('assign', *args, **kwargs)
 
     @contextlib.contextmanager
     def recording(self):
         """Keep the calls made inside the block in ``self.calls``."""
-        self.calls = []
+        self.calls, self.methods = [], []
         try:
             yield self.calls
         finally:
-            self.calls = None
+            self.calls = self.methods = None
 
 
 def probe_config(assigner_cfg: dict, registry: str) -> dict:
@@ -77,11 +90,22 @@ def probe_config(assigner_cfg: dict, registry: str) -> dict:
                 registry=registry)
 
 
+def head_of(model):
+    """The head of either model: ``decode_head`` (mmseg's segmentors) or
+    ``panoptic_head`` (the panoptic detectors, ours and mmdet's)."""
+    head = getattr(model, 'decode_head', None)
+    return head if head is not None else model.panoptic_head
+
+
 def probe_of(model) -> MatchingProbe:
-    """The probe a model was built with (ours: in the criterion)."""
-    head = model.decode_head
-    probe = head.criterion.assigner if hasattr(head, 'criterion') else \
-        head.assigner
+    """The probe a model was built with (ours: in the criterion, as its
+    ``assigner`` (MaskFormer) or ``matcher`` (Mask2Former))."""
+    head = head_of(model)
+    criterion = getattr(head, 'criterion', None)
+    if criterion is None:
+        probe = head.assigner
+    else:
+        probe = getattr(criterion, 'matcher', None) or criterion.assigner
     if not isinstance(probe, MatchingProbe):
         raise TypeError(f'{type(model).__name__} was not built with a '
                         'MatchingProbe (see train_benchmark.models)')
