@@ -3,39 +3,136 @@ coarsest backbone levels plus FPN levels down to stride 4 (official
 ``MSDeformAttnPixelDecoder``, ``modeling/pixel_decoder/msdeformattn.py``)."""
 import math
 from collections import OrderedDict
-from typing import List, NamedTuple, Optional, Sequence
+from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
-from mmcv.ops.multi_scale_deform_attn import (
-    MultiScaleDeformableAttnFunction,
-    multi_scale_deformable_attn_pytorch,
-)
+from mmcv.ops.multi_scale_deform_attn import MultiScaleDeformableAttnFunction
 from mmengine.model import BaseModule
 from torch import nn
 
 from mmmaskformer.layers import ConvNormAct, PositionEmbeddingSine, c2_xavier_fill
-from mmmaskformer.layers.ms_deform_attn import MSDeformAttnEncoder, flatten_levels, split_levels
+from mmmaskformer.layers.ms_deform_attn import (
+    MSDeformAttnEncoder,
+    level_start_index_of,
+    reference_points_of,
+)
 from mmmaskformer.registry import MODELS
 
 # official ``MSDeformAttn.im2col_step`` (CUDA kernel only)
 IM2COL_STEP = 128
 
 
-def mmcv_deform_attn(value: torch.Tensor, spatial_shapes: torch.Tensor,
-                     level_start_index: torch.Tensor,
-                     sampling_locations: torch.Tensor,
-                     attention_weights: torch.Tensor) -> torch.Tensor:
-    """mmcv's deformable-attention kernels: the compiled op on CUDA (as the
-    official CUDA op), the pure-PyTorch one elsewhere (the formula of the
-    official CPU fallback, ``ms_deform_attn_core_pytorch``)."""
-    if value.is_cuda:
-        return MultiScaleDeformableAttnFunction.apply(
-            value, spatial_shapes, level_start_index, sampling_locations,
-            attention_weights, IM2COL_STEP)
-    return multi_scale_deformable_attn_pytorch(value, spatial_shapes,
-                                               sampling_locations,
-                                               attention_weights)
+def _level_samples(value: torch.Tensor, grid: torch.Tensor,
+                   weights: torch.Tensor) -> torch.Tensor:
+    """One level's weighted samples: value (N*M, d, h, w), grid (N*M, Sq,
+    P, 2) in [-1, 1], weights (N*M, 1, Sq, P) -> (N*M, d, Sq)."""
+    return (F.grid_sample(value, grid, mode='bilinear', padding_mode='zeros',
+                          align_corners=False) * weights).sum(-1)
+
+
+class LevelSamplesFunction(torch.autograd.Function):
+    """:func:`_level_samples` keeping only its inputs for the backward,
+    which samples the level again (one ``grid_sample`` more than autograd,
+    and none of the (N*M, d, Sq, P) samples kept)."""
+
+    @staticmethod
+    def forward(ctx, value, grid, weights):
+        ctx.save_for_backward(value, grid, weights)
+        return _level_samples(value, grid, weights)
+
+    @staticmethod
+    def backward(ctx, grad):  # (N*M, d, Sq)
+        value, grid, weights = ctx.saved_tensors
+        grad = grad[..., None]
+        samples = F.grid_sample(value, grid, mode='bilinear',
+                                padding_mode='zeros', align_corners=False)
+        grad_weights = (samples * grad).sum(1, keepdim=True)
+        del samples
+        # bilinear (0), zeros padding (0), align_corners False
+        grad_value, grad_grid = torch.ops.aten.grid_sampler_2d_backward(
+            grad * weights, value, grid, 0, 0, False,
+            [ctx.needs_input_grad[0], ctx.needs_input_grad[1]])
+        return grad_value, grad_grid, grad_weights
+
+
+def deform_attn_by_level(value: torch.Tensor,
+                         level_sizes: Sequence[Tuple[int, int]],
+                         sampling_locations: torch.Tensor,
+                         attention_weights: torch.Tensor) -> torch.Tensor:
+    """The official CPU fallback's formula (``ms_deform_attn_core_pytorch``,
+    mmcv's ``multi_scale_deformable_attn_pytorch``), summed level by level
+    instead of over a stack of every level's samples, each level's samples
+    recomputed in the backward instead of kept (under autograd): the
+    (N*M, d, Sq, P) samples of every level and layer are most of what the
+    pixel decoder would keep for its backward on a CPU.
+
+    value (N, S, M, d), level_sizes [(h_l, w_l)] on the host,
+    sampling_locations (N, Sq, M, L, P, 2) in [0, 1], attention_weights
+    (N, Sq, M, L, P) -> (N, Sq, M*d).
+    """
+    n, _, m, d = value.shape
+    _, num_queries, _, _, num_points, _ = sampling_locations.shape
+    values = value.split([h * w for h, w in level_sizes], dim=1)
+    grids = 2 * sampling_locations - 1
+    recompute = torch.is_grad_enabled() and any(
+        t.requires_grad for t in (value, sampling_locations,
+                                  attention_weights))
+    out = None
+    for lvl, (h, w) in enumerate(level_sizes):
+        v = values[lvl].flatten(2).transpose(1, 2).reshape(n * m, d, h, w)
+        g = grids[:, :, :, lvl].transpose(1, 2).flatten(0, 1)
+        wl = attention_weights[:, :, :, lvl].transpose(1, 2).reshape(
+            n * m, 1, num_queries, num_points)
+        part = LevelSamplesFunction.apply(v, g, wl) if recompute else \
+            _level_samples(v, g, wl)
+        out = part if out is None else out + part
+    return out.view(n, m * d, num_queries).transpose(1, 2).contiguous()
+
+
+class DeformAttnKernel:
+    """The encoder's sampling kernel: mmcv's compiled op on CUDA (as the
+    official CUDA op), :func:`deform_attn_by_level` elsewhere.
+
+    The level sizes of a spatial-shapes tensor that the pixel decoder made
+    (:meth:`register`) are read from the host, not from the tensor (a
+    ``.tolist()`` per layer is a device-to-host sync); any other tensor is
+    read.
+    """
+
+    def __init__(self) -> None:
+        self._sizes = {}  # id -> (the tensor, its sizes)
+
+    def register(self, spatial_shapes: torch.Tensor,
+                 sizes: Sequence[Tuple[int, int]]) -> None:
+        self._sizes[id(spatial_shapes)] = (spatial_shapes, list(sizes))
+
+    def clear(self) -> None:
+        self._sizes.clear()
+
+    def sizes_of(self, spatial_shapes: torch.Tensor) -> List[Tuple[int, int]]:
+        entry = self._sizes.get(id(spatial_shapes))
+        if entry is not None and entry[0] is spatial_shapes:
+            return entry[1]
+        return [(int(h), int(w)) for h, w in spatial_shapes.tolist()]
+
+    def __call__(self, value: torch.Tensor, spatial_shapes: torch.Tensor,
+                 level_start_index: torch.Tensor,
+                 sampling_locations: torch.Tensor,
+                 attention_weights: torch.Tensor) -> torch.Tensor:
+        if value.is_cuda:
+            return MultiScaleDeformableAttnFunction.apply(
+                value, spatial_shapes, level_start_index, sampling_locations,
+                attention_weights, IM2COL_STEP)
+        return deform_attn_by_level(value, self.sizes_of(spatial_shapes),
+                                    sampling_locations, attention_weights)
+
+
+class LevelGeometry(NamedTuple):
+    """What the encoder needs about the level sizes, made once per size."""
+    spatial_shapes: torch.Tensor  # (L, 2) int64 (h, w)
+    level_start_index: torch.Tensor  # (L,)
+    reference_points: torch.Tensor  # (B, S, L, 2)
 
 
 class MultiScalePixelDecoderOutput(NamedTuple):
@@ -137,10 +234,11 @@ class MSDeformAttnPixelDecoder(BaseModule):
         self.encoder = MSDeformAttnEncoder(
             num_encoder_layers, conv_dim, dim_feedforward, dropout,
             num_transformer_levels, num_heads, num_points,
-            kernel=mmcv_deform_attn)
+            kernel=DeformAttnKernel())
         nn.init.normal_(self.level_embed)
         self.pos_embed = PositionEmbeddingSine(conv_dim // 2, normalize=True)
         self._pos_cache = {}  # see level_pos
+        self._geometry_cache = {}  # see level_geometry
         self.mask_feature = nn.Conv2d(conv_dim, mask_dim, 1)
         c2_xavier_fill(self.mask_feature)
         # one FPN level per stride halving below the encoder's finest level
@@ -173,16 +271,44 @@ class MSDeformAttnPixelDecoder(BaseModule):
                 1, 2)
         return self._pos_cache[key]
 
+    def level_geometry(self, sizes: Tuple[Tuple[int, int], ...],
+                       batch_size: int, device) -> LevelGeometry:
+        """Spatial shapes, level offsets and reference points of levels of
+        these (host) sizes, made once per (sizes, B, device) and kept (a
+        few entries); the kernel reads the sizes from the host."""
+        key = (sizes, batch_size, device, torch.is_inference_mode_enabled())
+        if key not in self._geometry_cache:
+            if len(self._geometry_cache) >= 12:
+                self._geometry_cache.clear()
+                for layer in self.encoder.layers:  # one kernel per layer
+                    layer.self_attn.kernel.clear()
+            shapes = torch.as_tensor(sizes, dtype=torch.long, device=device)
+            self._geometry_cache[key] = LevelGeometry(
+                shapes, level_start_index_of(shapes),
+                reference_points_of(shapes, batch_size, device))
+            for layer in self.encoder.layers:
+                layer.self_attn.kernel.register(shapes, sizes)
+        return self._geometry_cache[key]
+
     def encode(self, feats: Sequence[torch.Tensor]) -> List[torch.Tensor]:
-        """The encoder outputs, coarsest first: [(B, C, h_l, w_l)]."""
+        """The encoder outputs, coarsest first: [(B, C, h_l, w_l)]
+        (``MSDeformAttnEncoder.forward`` with the level geometry kept)."""
         levels = list(feats[len(feats) - self.num_transformer_levels:])[::-1]
         srcs = [proj(x) for proj, x in zip(self.input_proj, levels)]
-        pos = [self.level_pos(x) +
-               self.level_embed[lvl].view(1, 1, -1)
-               for lvl, x in enumerate(levels)]  # (B, h_l*w_l, C) each
-        tokens, shapes = flatten_levels(srcs)  # (B, S, C), (L, 2)
-        tokens = self.encoder(tokens, torch.cat(pos, 1), shapes)
-        return split_levels(tokens, shapes)
+        pos = torch.cat([self.level_pos(x) +
+                         self.level_embed[lvl].view(1, 1, -1)
+                         for lvl, x in enumerate(levels)], 1)  # (B, S, C)
+        sizes = tuple(tuple(x.shape[-2:]) for x in srcs)
+        geometry = self.level_geometry(sizes, len(srcs[0]), srcs[0].device)
+        tokens = torch.cat([x.flatten(2).transpose(1, 2) for x in srcs], 1)
+        for layer in self.encoder.layers:
+            tokens = layer(tokens, pos, geometry.reference_points,
+                           geometry.spatial_shapes,
+                           geometry.level_start_index)
+        batch, _, channels = tokens.shape
+        return [t.transpose(1, 2).reshape(batch, channels, h, w)
+                for t, (h, w) in zip(
+                    tokens.split([h * w for h, w in sizes], dim=1), sizes)]
 
     def forward(self, feats: Sequence[torch.Tensor]
                 ) -> MultiScalePixelDecoderOutput:

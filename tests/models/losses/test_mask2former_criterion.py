@@ -88,22 +88,25 @@ def tiny_head(in_channels, num_points=64):
 @pytest.mark.parametrize('num_points', [64, None], ids=['points', 'exact'])
 def test_one_device_to_host_sync_per_training_step(feats, in_channels,
                                                    num_points):
-    """Decoder forward, matching of all 4 predictions, losses and backward:
-    one transfer to the host (the costs), nothing else that syncs (no
-    .item(), .tolist(), nonzero, boolean indexing)."""
+    """Pixel decoder, decoder, matching of all 4 predictions, losses and
+    backward: one transfer to the host (the costs), nothing else that syncs
+    (no .item(), .tolist(), nonzero, boolean indexing). The first step at a
+    size also reads the level sizes once, to make the reference points."""
     head = tiny_head(in_channels, num_points).train()
-    x = feats()
+    x = [f.requires_grad_() for f in feats()]
     targets = random_targets([2, 3], 32)
-    with torch.no_grad():
-        pixel_embed, memory = head.pixel_decoder(x)
-    pixel_embed.requires_grad_()
-    counter = OpCounter()
-    with counter:
-        out = head.transformer_decoder(memory, pixel_embed)
+
+    def step():
+        out = head(x)
         losses = head.criterion(out.cls_logits, out.mask_logits, targets)
         sum(losses.values()).backward()
-    assert counter.summary()['syncs'] == {'other': {'d2h': 1}}
-    assert pixel_embed.grad.abs().sum() > 0
+
+    for expected in (2, 1):
+        counter = OpCounter()
+        with counter:
+            step()
+        assert counter.summary()['syncs'] == {'other': {'d2h': expected}}
+    assert all(f.grad.abs().sum() > 0 for f in x)
 
 
 # ------------------------------------------------------------ the stream
