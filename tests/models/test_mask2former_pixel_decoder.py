@@ -78,3 +78,35 @@ def test_kernel_reads_registered_sizes_from_the_host():
                                                     weights), rtol=0, atol=0)
     kernel.clear()
     assert kernel.sizes_of(shapes) == SIZES
+
+
+def test_kept_geometry_and_position_embeddings_follow_the_input_size(
+        feats, in_channels):
+    """Both decoders keep what depends on the level sizes only; another
+    size (or batch) gets its own, and the outputs equal a fresh module's."""
+    import copy
+
+    from mmengine.registry import init_default_scope
+
+    from mmmaskformer.registry import MODELS
+    init_default_scope('mmmaskformer')
+    torch.manual_seed(0)
+    head = MODELS.build(dict(
+        type='mmmaskformer.Mask2FormerHead', num_classes=3,
+        in_channels=in_channels,
+        pixel_decoder=dict(type='mmmaskformer.MSDeformAttnPixelDecoder',
+                           conv_dim=32, mask_dim=16, num_encoder_layers=1,
+                           num_heads=2, dim_feedforward=32),
+        transformer_decoder=dict(
+            type='mmmaskformer.MultiScaleMaskedTransformerDecoder',
+            hidden_dim=32, num_queries=5, num_heads=2, dim_feedforward=32,
+            num_layers=3))).eval()
+    fresh = copy.deepcopy(head)
+    with torch.no_grad():
+        for batch, size in ((2, 32), (1, 64), (2, 32)):
+            x = feats(batch=batch, size=size, seed=size)
+            ours, ref = head(x), copy.deepcopy(fresh)(x)
+            assert torch.equal(ours.mask_logits, ref.mask_logits), size
+            assert torch.equal(ours.cls_logits, ref.cls_logits), size
+    assert len(head.pixel_decoder._geometry_cache) == 2
+    assert len(head.transformer_decoder._pos_cache) == 6  # 3 levels x 2
