@@ -13,6 +13,38 @@ import pytest
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
+# The fast tier checks every per-config rule on the demo configs and on one
+# full-size config per model family and data path; the same checks on the
+# rest of the model zoo (each builds a full-size model) are in the slow tier.
+FAST_CONFIGS = frozenset([
+    'maskformer_r50_ade20k', 'maskformer_r50_coco-panoptic',
+    'mask2former_r50_ade20k', 'mask2former_r50_cityscapes-panoptic',
+])
+CONFIG_STEMS = frozenset(
+    osp.splitext(name)[0] for name in os.listdir(osp.join(REPO, 'configs'))
+    if name.endswith('.py'))
+
+
+def zoo_config_of(value) -> str:
+    """The config stem a test parameter names (a path, a file name or a
+    stem of ``configs/*.py``), or ''."""
+    if not isinstance(value, str):
+        return ''
+    stem = osp.splitext(osp.basename(value))[0]
+    return stem if stem in CONFIG_STEMS else ''
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        params = getattr(getattr(item, 'callspec', None), 'params', {})
+        for value in params.values():
+            values = value if isinstance(value, (tuple, list)) else (value, )
+            stems = [zoo_config_of(v) for v in values]
+            if any(s and 'tiny' not in s and s not in FAST_CONFIGS
+                   for s in stems):
+                item.add_marker(pytest.mark.slow)
+                break
+
 
 def shared_dir() -> str:
     """The project's shared material (papers, golden data, CamVid)."""

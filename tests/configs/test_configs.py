@@ -78,6 +78,7 @@ def test_r50_ade20k_parameters_and_shapes():
     assert out.cls_logits.shape[0] == 6  # 6 decoder layers, deep supervision
 
 
+@pytest.mark.slow  # a full-size Swin-L build
 def test_swin_l_ade20k_parameters():
     _, model = build(osp.join(REPO, 'configs', 'maskformer_swin-l_ade20k.py'))
     n = sum(p.numel() for p in model.parameters())

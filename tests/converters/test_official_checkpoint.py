@@ -143,7 +143,10 @@ def test_resnet_rows(config, backbone, classes, official_keys):
     assert_loads_exactly(build(config), convert_official_state_dict(sd))
 
 
-@pytest.mark.parametrize('size', ['t', 's', 'b', 'l'])
+@pytest.mark.parametrize('size', [
+    't', pytest.param('s', marks=pytest.mark.slow),
+    pytest.param('b', marks=pytest.mark.slow),
+    pytest.param('l', marks=pytest.mark.slow)])  # full-size builds
 def test_swin_ade20k_rows(size, official_keys):
     sd = official_keys.swin_backbone(size)
     sd.update(official_keys.maskformer_head(150, in_channels=official_keys.swin_channels(size)))
@@ -237,7 +240,7 @@ def test_backbone_weights_detectron2_r103(tmp_path, official_keys):
     assert not missing and not unexpected
 
 
-@pytest.mark.parametrize('size', ['t', 'l'])
+@pytest.mark.parametrize('size', ['t', pytest.param('l', marks=pytest.mark.slow)])
 def test_backbone_weights_official_swin(size, official_keys):
     sd = {k[len('backbone.'):]: v for k, v in official_keys.swin_backbone(size).items()
           if not k.startswith('backbone.norm')}

@@ -10,6 +10,7 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.join(REPO, 'tools', 'analysis'))
 
 
+@pytest.mark.slow  # FLOP traces of full-size models
 @pytest.mark.parametrize('config,params,flops', [
     ('maskformer_r50_ade20k', 41, 53),
     ('maskformer_swin-t_ade20k', 42, 55),

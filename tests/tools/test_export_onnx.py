@@ -14,6 +14,7 @@ CONFIG = osp.join(REPO, 'configs', 'maskformer_r18-tiny_synthetic-64x64.py')
 M2F = osp.join(REPO, 'configs', 'mask2former_r18-tiny_synthetic-64x64.py')
 
 
+@pytest.mark.slow  # export + onnxruntime + mmseg's API, per model
 @pytest.mark.parametrize('config', [CONFIG, M2F],
                          ids=['maskformer', 'mask2former'])
 def test_onnx_export_matches_torch_and_mmseg(tmp_path, config):
