@@ -17,7 +17,7 @@ checkpoints convert one to one.
 """
 import copy
 import math
-from typing import Callable, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Callable, NamedTuple, Optional
 
 import torch
 import torch.nn.functional as F
@@ -238,30 +238,13 @@ class MSDeformAttnEncoder(nn.Module):
                 m.reset_parameters()
 
     def forward(self, src: torch.Tensor, pos: torch.Tensor,
-                spatial_shapes: torch.Tensor) -> torch.Tensor:
+                reference_points: torch.Tensor, spatial_shapes: torch.Tensor,
+                level_start_index: torch.Tensor) -> torch.Tensor:
         """src, pos (N, S, C) (levels concatenated in ``spatial_shapes``
-        order) -> (N, S, C)."""
-        ref = reference_points_of(spatial_shapes, src.shape[0], src.device)
-        start = level_start_index_of(spatial_shapes)
+        order) -> (N, S, C); the level geometry comes from the caller
+        (:func:`reference_points_of`, :func:`level_start_index_of`), which
+        can make it once per input size."""
         for layer in self.layers:
-            src = layer(src, pos, ref, spatial_shapes, start)
+            src = layer(src, pos, reference_points, spatial_shapes,
+                        level_start_index)
         return src
-
-
-def flatten_levels(maps: Sequence[torch.Tensor]
-                   ) -> Tuple[torch.Tensor, torch.Tensor]:
-    """[(N, C, h_l, w_l)] -> tokens (N, S, C) row-major per level, levels
-    concatenated in order, and spatial_shapes (L, 2) int64."""
-    shapes = torch.as_tensor([m.shape[-2:] for m in maps], dtype=torch.long,
-                             device=maps[0].device)
-    tokens = torch.cat([m.flatten(2).transpose(1, 2) for m in maps], 1)
-    return tokens, shapes
-
-
-def split_levels(tokens: torch.Tensor, spatial_shapes: torch.Tensor
-                 ) -> List[torch.Tensor]:
-    """Inverse of :func:`flatten_levels`: (N, S, C) -> [(N, C, h_l, w_l)]."""
-    n, _, c = tokens.shape
-    sizes = [h * w for h, w in spatial_shapes.tolist()]
-    return [t.transpose(1, 2).reshape(n, c, h, w) for t, (h, w) in zip(
-        tokens.split(sizes, dim=1), spatial_shapes.tolist())]

@@ -292,7 +292,7 @@ class MSDeformAttnPixelDecoder(BaseModule):
 
     def encode(self, feats: Sequence[torch.Tensor]) -> List[torch.Tensor]:
         """The encoder outputs, coarsest first: [(B, C, h_l, w_l)]
-        (``MSDeformAttnEncoder.forward`` with the level geometry kept)."""
+        (the level geometry made once per input size and kept)."""
         levels = list(feats[len(feats) - self.num_transformer_levels:])[::-1]
         srcs = [proj(x) for proj, x in zip(self.input_proj, levels)]
         pos = torch.cat([self.level_pos(x) +
@@ -301,10 +301,9 @@ class MSDeformAttnPixelDecoder(BaseModule):
         sizes = tuple(tuple(x.shape[-2:]) for x in srcs)
         geometry = self.level_geometry(sizes, len(srcs[0]), srcs[0].device)
         tokens = torch.cat([x.flatten(2).transpose(1, 2) for x in srcs], 1)
-        for layer in self.encoder.layers:
-            tokens = layer(tokens, pos, geometry.reference_points,
-                           geometry.spatial_shapes,
-                           geometry.level_start_index)
+        tokens = self.encoder(tokens, pos, geometry.reference_points,
+                              geometry.spatial_shapes,
+                              geometry.level_start_index)
         batch, _, channels = tokens.shape
         return [t.transpose(1, 2).reshape(batch, channels, h, w)
                 for t, (h, w) in zip(
