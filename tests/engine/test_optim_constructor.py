@@ -38,10 +38,14 @@ def official(stem):
         semantic = stem == 'mask2former_r18-tiny_synthetic-64x64'
         return 3e-4, 0.05, 1.0, 0, 1500 if semantic else 2000
     if stem.startswith('mask2former_'):  # every backbone alike, Swin too
-        iters = 160000
+        iters = 160000  # ADE20K
         if 'coco' in stem:
             iters = 737500 if stem.startswith('mask2former_swin-l') \
                 else 368750
+        elif 'cityscapes' in stem:
+            iters = 90000
+        elif 'mapillary' in stem:
+            iters = 300000
         return 1e-4, 0.05, 0.1, 0, iters
     if stem == 'maskformer_r50_camvid':
         return 1e-4, 1e-4, 1.0, 0, 20000
