@@ -253,7 +253,10 @@ def test_converted_semantic_model_predicts_identically():
     assert (out.mask_logits - _stack(masks_t)).abs().max() < 1e-5
     assert _stack(cls_t).std() > 1e-2 and _stack(masks_t).std() > 1e-1
     assert seg_t.shape == seg_o.shape == (2, 6, 64, 64)
-    assert (seg_t - seg_o).abs().max() < 1e-5
+    # score maps (sums over the queries, up to ~17 here) within 1e-5 of
+    # their size: float32 rounding of the two orders of summation, which
+    # reach ~25 ulp at 2 threads
+    assert (seg_t - seg_o).abs().max() < 1e-5 * seg_t.abs().max()
     assert seg_t.std() > 1e-3
 
 

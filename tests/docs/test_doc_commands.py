@@ -59,6 +59,10 @@ def snippet_key(body: str) -> str:
 # ----------------------------------------------------------------- coverage
 # command -> the test that runs its tool as a fresh process (tiny settings)
 COVERED = {
+    # Mask2Former checkpoints of mmdet/mmseg, and the A/B harness against mmdet's
+    'python tools/convert_mmseg_checkpoint.py mask2former_r50_8xb2-lsj-50e_coco-panoptic.pth checkpoints/mask2former_r50_coco-panoptic_from_mmdet.pth --config configs/mask2former_r50_coco-panoptic.py': 'tests/converters/test_mmdet_mask2former_checkpoint.py::test_convert_tool_converts_an_mmdet_mask2former_checkpoint',
+    'python tools/convert_mmseg_checkpoint.py mask2former_r50_8xb2-160k_ade20k-512x512.pth checkpoints/mask2former_r50_ade20k_from_mmseg.pth --config configs/mask2former_r50_ade20k.py': 'tests/converters/test_mmdet_mask2former_checkpoint.py::test_convert_tool_converts_an_mmdet_mask2former_checkpoint',
+    'MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=68719476736 OMP_NUM_THREADS=1 python tools/analysis/benchmark_train.py --model mask2former-r50 --size 512 --batch 2 --iters 3 --warmup 1 --out docs/benchmark_cpu_mask2former_r50_512.json': 'tests/tools/test_benchmark_train.py::test_benchmark_train_mask2former_losses_equal_mmdets_under_same_points',
     # README command 1 is tools/demo.py behind the environment set-up
     'bash tools/demo.sh': 'tests/tools/test_demo.py::test_demo_trains_and_scores_the_semantic_model',
     'python tools/demo.py --task instance': 'tests/tools/test_demo.py::test_demo_instance_scores_a_panoptic_checkpoint',
