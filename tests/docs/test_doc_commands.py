@@ -206,6 +206,7 @@ def _shell(command, cwd, timeout=600):
 def _train_one_iteration(config, work_dir, name, cwd):
     _shell(f'python tools/train.py {config} --work-dir {work_dir} '
            '--cfg-options train_cfg.max_iters=1 train_cfg.val_interval=1 '
+           'default_hooks.logger.interval=1 '
            'param_scheduler.0.end=1 train_dataloader.batch_size=2 '
            'train_dataloader.num_workers=0 '
            'train_dataloader.persistent_workers=False', cwd)

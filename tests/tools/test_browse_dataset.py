@@ -51,6 +51,6 @@ def test_mmseg_print_config_prints_ours(tmp_path):
     proc = subprocess.run([sys.executable, script, PANOPTIC], cwd=tmp_path,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "type='MaskFormerPanoptic'" in proc.stdout
+    assert "type='mmmaskformer.MaskFormerPanoptic'" in proc.stdout
     assert "default_scope = 'mmmaskformer'" in proc.stdout
     assert (tmp_path / 'example.py').is_file()
