@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# README command 2: install, then run the test suite (CPU, < 15 min on 2 cores).
+# README command 2: install, then run the test suite (CPU; docs/tests.md gives the time of each tier).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$REPO"
