@@ -43,7 +43,7 @@ from ..inference.mask2former import (
     mask2former_instance_inference,
     mask2former_panoptic_inference,
 )
-from .maskformer_head import MaskFormerHead
+from .maskformer_head import MaskFormerHead, set_up_head
 
 # the official TEST.DETECTIONS_PER_IMAGE (detectron2 default, no config
 # overrides it)
@@ -84,12 +84,8 @@ class Mask2FormerHead(BaseModule):
                  criterion: Optional[dict] = None, ignore_index: int = 255,
                  align_corners: bool = False, init_cfg=None) -> None:
         super().__init__(init_cfg)
-        self.num_classes = num_classes
-        self.out_channels = num_classes  # read by mmseg's EncoderDecoder
-        self.ignore_index = ignore_index
-        self.align_corners = align_corners
-        self.pixel_decoder = build_scoped(
-            MODELS, pixel_decoder, in_channels=list(in_channels))
+        set_up_head(self, num_classes, in_channels, pixel_decoder,
+                    ignore_index, align_corners)
         decoder_cfg = dict(transformer_decoder)
         for key, value in (('in_channels', self.pixel_decoder.conv_dim),
                            ('num_classes', num_classes),

@@ -28,6 +28,21 @@ from ..inference import SEMANTIC_INFERENCE
 from ..utils import labels_present
 
 
+def set_up_head(head: nn.Module, num_classes: int,
+                in_channels: Sequence[int], pixel_decoder: dict,
+                ignore_index: int, align_corners: bool) -> None:
+    """What every mask-classification head of this package holds: the class
+    count (also as mmseg's ``out_channels``), the ignore label,
+    ``align_corners`` (read by mmseg's ``EncoderDecoder``) and the pixel
+    decoder built on the backbone's ``in_channels``."""
+    head.num_classes = num_classes
+    head.out_channels = num_classes  # read by mmseg's EncoderDecoder
+    head.ignore_index = ignore_index
+    head.align_corners = align_corners
+    head.pixel_decoder = build_scoped(
+        MODELS, pixel_decoder, in_channels=list(in_channels))
+
+
 @MODELS.register_module()
 class MaskFormerHead(BaseModule):
     """Pixel decoder + transformer decoder + class and mask predictions.
@@ -53,12 +68,8 @@ class MaskFormerHead(BaseModule):
                  criterion: Optional[dict] = None, ignore_index: int = 255,
                  align_corners: bool = False, init_cfg=None) -> None:
         super().__init__(init_cfg)
-        self.num_classes = num_classes
-        self.out_channels = num_classes  # read by mmseg's EncoderDecoder
-        self.ignore_index = ignore_index
-        self.align_corners = align_corners
-        self.pixel_decoder = build_scoped(
-            MODELS, pixel_decoder, in_channels=list(in_channels))
+        set_up_head(self, num_classes, in_channels, pixel_decoder,
+                    ignore_index, align_corners)
         self.transformer_decoder = build_scoped(
             MODELS, transformer_decoder,
             in_channels=self.pixel_decoder.memory_channels)
